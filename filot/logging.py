@@ -1,0 +1,106 @@
+"""Logging: structlog over the standard library, JSON lines in production.
+
+Every line, whichever logger wrote it (ours, Django's, dramatiq's, a traceback), goes
+through `MaskingFormatter`, which masks NIK/NPWP-like digit runs, bearer tokens and
+the configured secrets in the final text. Masking the rendered line rather than the
+event is what makes "whatever logger wrote it" hold.
+"""
+
+import logging
+import logging.config
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import structlog
+
+# 15-16 digits, each optionally followed by one '.', '-' or space separator (NPWP is
+# printed as 12.345.678.9-012.345), not part of a longer digit run.
+_ID_NUMBER = re.compile(r"(?<![\d])\d(?:[.\- ]?\d){14,15}(?![\d])")
+_JWT = re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
+_SENSITIVE_KEYS = frozenset(
+    {"password", "token", "access", "refresh", "authorization", "secret", "nik", "npwp"}
+)
+
+_secret_values: list[str] = []
+
+
+def mask_id_number(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return f"{digits[:4]}{'*' * (len(digits) - 8)}{digits[-4:]}"
+
+
+def mask_text(text: str) -> str:
+    for secret in _secret_values:
+        text = text.replace(secret, "***")
+    text = _JWT.sub("eyJ***", text)
+    return _ID_NUMBER.sub(mask_id_number, text)
+
+
+def redact_sensitive_keys(_logger: object, _name: str, event: dict) -> dict:
+    for key in event.keys() & _SENSITIVE_KEYS:
+        event[key] = "***"
+    return event
+
+
+class MaskingFormatter(structlog.stdlib.ProcessorFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+def _url_passwords(urls: Iterable[str]) -> list[str]:
+    return [password for url in urls if url and (password := urlsplit(url).password)]
+
+
+def build_logging(*, json: bool, level: str, secrets: Iterable[str], urls: Iterable[str] = ()) -> None:
+    # Only values long enough to be secrets: masking "" or "a" would mangle every line.
+    _secret_values[:] = sorted(
+        {s for s in [*secrets, *_url_passwords(urls)] if s and len(s) >= 8}, key=len, reverse=True
+    )
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_sensitive_keys,
+    ]
+    renderer = (
+        structlog.processors.JSONRenderer(sort_keys=False)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    final = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if json:
+        final.append(structlog.processors.dict_tracebacks)
+    final.append(renderer)
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "filot": {
+                    "()": MaskingFormatter,
+                    "processors": final,
+                    "foreign_pre_chain": [*shared, structlog.stdlib.ExtraAdder()],
+                }
+            },
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "filot"}},
+            "root": {"handlers": ["console"], "level": level},
+            "loggers": {
+                "django.server": {"level": "WARNING" if json else "INFO"},
+                "django.db.backends": {"level": "INFO"},
+            },
+        }
+    )
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

@@ -1,0 +1,216 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from kyc.crypto import EncryptedNikField
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account: an applicant, a reviewer or an operator. Logs in with its email."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="kyc_user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Profile(models.Model):
+    """What the applicant declares about themselves; the card is checked against it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    full_name = models.CharField(max_length=120, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    nik = EncryptedNikField(blank=True, default="")
+    # Keyed hash of the NIK (blind index): equality look-ups without decrypting.
+    nik_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    phone = models.CharField(max_length=20, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class DocType(models.TextChoices):
+    KTP = "KTP", "KTP (identity card)"
+    NPWP = "NPWP", "NPWP (tax card)"
+
+
+class Status(models.TextChoices):
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    OCR_COMPLETED = "ocr_completed"
+    AI_EVALUATED = "ai_evaluated"
+    AUTO_APPROVED = "auto_approved"
+    AUTO_REJECTED = "auto_rejected"
+    NEEDS_REVIEW = "needs_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+TERMINAL_STATUSES = frozenset({Status.AUTO_APPROVED, Status.AUTO_REJECTED, Status.APPROVED, Status.REJECTED})
+# Statuses in which a document still stands for its owner: re-uploading the same
+# bytes returns it instead of starting over.
+ACTIVE_STATUSES = frozenset(set(Status) - {Status.FAILED, Status.AUTO_REJECTED, Status.REJECTED})
+
+
+class ActorKind(models.TextChoices):
+    USER = "user"
+    REVIEWER = "reviewer"
+    SYSTEM = "system"
+    BULI2 = "buli2"
+
+
+class Document(ConcurrentTransitionMixin, models.Model):
+    """An uploaded card image and its way through the lifecycle in DESIGN.md.
+
+    `status` changes only through the transition methods below (protected field);
+    services call them under a row lock and record a DocumentTransition each time.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="documents")
+    doc_type = models.CharField(max_length=8, choices=DocType.choices)
+    status = FSMField(default=Status.UPLOADED, choices=Status.choices, protected=True, db_index=True)
+    storage_key = models.CharField(max_length=255, unique=True)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    detected_type = models.CharField(max_length=8)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    gpu_processed = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    correlation_id = models.CharField(max_length=128)
+    idempotency_key = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="kyc_document_idempotency_key_per_owner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
+                name="kyc_document_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(doc_type__in=DocType.values), name="kyc_document_doc_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="kyc_document_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "sha256"]), models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type} {self.id}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    # --- transitions: no side effects beyond this row's fields ----------------------
+    @transition(field=status, source=[Status.UPLOADED, Status.FAILED], target=Status.PROCESSING)
+    def start_processing(self) -> None:
+        self.attempts += 1
+        self.failure_reason = ""
+        self.processing_started_at = timezone.now()
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.PROCESSING)
+    def retry(self) -> None:
+        self.attempts += 1
+        self.processing_started_at = timezone.now()
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.FAILED)
+    def fail(self, reason: str) -> None:
+        self.failure_reason = reason[:300]
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.OCR_COMPLETED)
+    def complete_ocr(self, *, gpu_processed: bool) -> None:
+        self.gpu_processed = gpu_processed
+
+    @transition(field=status, source=Status.OCR_COMPLETED, target=Status.AI_EVALUATED)
+    def record_evaluation(self, *, score: int, reasons: list[dict]) -> None:
+        self.score = score
+        self.reasons = reasons
+
+    @transition(field=status, source=Status.AI_EVALUATED, target=Status.AUTO_APPROVED)
+    def auto_approve(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.AI_EVALUATED, target=Status.AUTO_REJECTED)
+    def auto_reject(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.AI_EVALUATED, target=Status.NEEDS_REVIEW)
+    def send_to_review(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.NEEDS_REVIEW, target=Status.APPROVED)
+    def approve(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=Status.NEEDS_REVIEW, target=Status.REJECTED)
+    def reject(self) -> None:
+        self.decided_at = timezone.now()
+
+
+class DocumentTransition(models.Model):
+    """The audit trail: one row per status change, never updated or deleted."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    correlation_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["document", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.from_status} -> {self.to_status}"

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from kyc import api, auth
+
+urlpatterns = [
+    path("auth/register", auth.RegisterApi.as_view(), name="auth-register"),
+    path("auth/token", auth.TokenApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", auth.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),
+    path("profile", api.ProfileApi.as_view(), name="profile"),
+    path("documents", api.DocumentsApi.as_view(), name="documents"),
+    path("documents/<uuid:document_id>", api.DocumentDetailApi.as_view(), name="document-detail"),
+    path("documents/<uuid:document_id>/image", api.DocumentImageApi.as_view(), name="document-image"),
+    path("verification/evaluate", api.VerificationEvaluateApi.as_view(), name="verification-evaluate"),
+    path(
+        "verification/status/<uuid:document_id>",
+        api.VerificationStatusApi.as_view(),
+        name="verification-status",
+    ),
+]

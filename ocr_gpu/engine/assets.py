@@ -1,0 +1,51 @@
+"""Where the engine's data lives: the detection model and Tesseract's language files.
+
+Nothing is downloaded: the PP-OCRv4 DBNet detection model ships inside the
+`rapidocr-onnxruntime` wheel (installed without its dependencies) and the language
+data comes from Debian's `tesseract-ocr-ind` / `tesseract-ocr-eng` packages.
+"""
+
+import importlib.util
+import os
+from pathlib import Path
+
+DETECTION_MODEL_FILE = "ch_PP-OCRv4_det_infer.onnx"
+LANGUAGES = ("ind", "eng")
+_TESSDATA_CANDIDATES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+)
+
+
+class EngineAssetError(RuntimeError):
+    """A model or language file the engine needs is not installed."""
+
+
+def detection_model_path(override: str | os.PathLike | None = None) -> Path:
+    if override:
+        path = Path(override)
+    else:
+        # find_spec locates the package without importing it (its __init__ pulls OpenCV).
+        spec = importlib.util.find_spec("rapidocr_onnxruntime")
+        if spec is None or not spec.submodule_search_locations:
+            raise EngineAssetError(
+                "rapidocr-onnxruntime is not installed: it carries the detection model "
+                "(pip install --no-deps rapidocr-onnxruntime==1.4.4)"
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / "models" / DETECTION_MODEL_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        raise EngineAssetError(f"detection model not found at {path}")
+    return path
+
+
+def tessdata_dir() -> Path:
+    """The folder holding ind.traineddata and eng.traineddata."""
+    candidates = [os.environ["TESSDATA_PREFIX"]] if os.environ.get("TESSDATA_PREFIX") else []
+    for candidate in [*candidates, *_TESSDATA_CANDIDATES]:
+        folder = Path(candidate)
+        if all((folder / f"{lang}.traineddata").is_file() for lang in LANGUAGES):
+            return folder
+    raise EngineAssetError(
+        "Tesseract language data for ind+eng not found (apt-get install tesseract-ocr tesseract-ocr-ind)"
+    )

@@ -1,0 +1,114 @@
+"""Text-line detection with the PP-OCRv4 DBNet model on ONNX Runtime.
+
+Pre- and post-processing are ours: resize to multiples of 32, ImageNet normalisation,
+then the probability map is thresholded and each blob becomes a line box, grown back
+by the margin DBNet's training shrank it by.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ocr_gpu.engine.assets import detection_model_path
+from ocr_gpu.engine.config import EngineConfig, EngineConfigError
+
+CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+_STD = np.array([0.229, 0.224, 0.225], np.float32)
+_BIN_THRESHOLD, _BOX_THRESHOLD, _UNCLIP = 0.3, 0.5, 1.6
+
+
+@dataclass(frozen=True)
+class Detector:
+    session: object
+    providers: tuple[str, ...]
+
+    @property
+    def gpu(self) -> bool:
+        return CUDA in self.providers
+
+
+@dataclass(frozen=True)
+class LineBox:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@lru_cache(maxsize=4)
+def load_detector(config: EngineConfig) -> Detector:
+    """The process's detection session for this configuration, created on first use."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    wanted = [CUDA] if config.gpu_enabled and CUDA in available else []
+    if config.gpu_enabled and not wanted and not config.autofallback:
+        raise EngineConfigError(
+            f"OCR_GPU_ENABLED is set but ONNX Runtime has no CUDA provider (available: {available}) "
+            "and OCR_GPU_AUTOFALLBACK is false"
+        )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = config.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    model = str(detection_model_path(config.model_path))
+    session = ort.InferenceSession(model, options, providers=[*wanted, CPU])
+    # ONNX Runtime drops CUDA silently when its libraries fail to load: trust only what it reports.
+    used = tuple(session.get_providers())
+    if config.gpu_enabled and CUDA not in used and not config.autofallback:
+        raise EngineConfigError(f"CUDA was requested but ONNX Runtime runs on {list(used)} only")
+    return Detector(session, used)
+
+
+def _prepare(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float, float]:
+    h, w = image.shape[:2]
+    scale = long_side / max(h, w)
+    new_w, new_h = (max(32, round(v * scale / 32) * 32) for v in (w, h))
+    resized = cv2.resize(
+        image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
+    blob = (resized.astype(np.float32) / 255.0 - _MEAN) / _STD
+    return blob.transpose(2, 0, 1)[None], w / new_w, h / new_h
+
+
+def detect_lines(detector: Detector, image: np.ndarray, long_side: int = 640) -> list[LineBox]:
+    """Axis-aligned boxes of the text lines in an RGB image, in its pixel coordinates."""
+    blob, sx, sy = _prepare(image, long_side)
+    session = detector.session
+    prob = session.run(None, {session.get_inputs()[0].name: blob})[0][0, 0]
+    return boxes_from_probability(prob, sx, sy)
+
+
+def boxes_from_probability(prob: np.ndarray, sx: float = 1.0, sy: float = 1.0) -> list[LineBox]:
+    bitmap = (prob > _BIN_THRESHOLD).astype(np.uint8)
+    contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if min(w, h) < 3:
+            continue
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, [contour - [x, y]], 1)
+        score = float(cv2.mean(prob[y : y + h, x : x + w], mask)[0])
+        if score < _BOX_THRESHOLD:
+            continue
+        # DBNet is trained on boxes shrunk by area * (1 - r^2) / perimeter; grow them back.
+        area, perimeter = cv2.contourArea(contour), cv2.arcLength(contour, True)
+        grow = max(area, w * h * 0.6) * _UNCLIP / max(perimeter, 1.0)
+        boxes.append(
+            LineBox((x - grow) * sx, (y - grow) * sy, (x + w + grow) * sx, (y + h + grow) * sy, score)
+        )
+    return boxes

@@ -1,0 +1,69 @@
+"""Reading digits and dates out of OCR text, where letters stand in for digits."""
+
+import datetime as dt
+import re
+
+# Letters Tesseract returns for digits on ID cards (issue 4's list plus a few seen here).
+_AS_DIGIT = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "U": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "!": "1",
+        "L": "1",
+        "J": "1",
+        "Z": "2",
+        "z": "2",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "b": "6",
+        "G": "6",
+        "T": "7",
+        "A": "4",
+        "g": "9",
+        "q": "9",
+    }
+)
+_DATE = re.compile(r"(\d{1,2})\D{0,3}?(\d{1,2})\D{0,3}?(\d{4})")
+
+
+def as_digits(text: str) -> str:
+    """Map look-alike letters to digits and keep only the digits."""
+    return re.sub(r"\D", "", text.translate(_AS_DIGIT))
+
+
+def digit_run(text: str, lengths: tuple[int, ...]) -> str | None:
+    """The digits of the token sequence that looks most like a number of one of `lengths`."""
+    tokens = re.findall(r"[0-9OoDQUIl|i!LJZzSsBbGTAgq.\-/ ]+", text)
+    for token in sorted(tokens, key=lambda t: -len(as_digits(t))):
+        digits = as_digits(token)
+        if len(digits) in lengths:
+            return digits
+    digits = as_digits(text)
+    return digits if len(digits) in lengths else None
+
+
+def parse_date(text: str) -> str | None:
+    """An ISO date from a printed DD-MM-YYYY (any separators, look-alike letters)."""
+    fixed = text.translate(_AS_DIGIT)
+    match = _DATE.search(fixed)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+    else:
+        digits = re.sub(r"\D", "", fixed)
+        if len(digits) != 8:
+            return None
+        day, month, year = int(digits[:2]), int(digits[2:4]), int(digits[4:])
+    if not 1900 <= year <= 2100:
+        return None
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None

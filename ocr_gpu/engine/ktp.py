@@ -1,0 +1,178 @@
+"""KTP fields from the rows of a rectified card."""
+
+import re
+
+from ocr_gpu.engine.digits import digit_run, parse_date
+from ocr_gpu.engine.fields import Parsed
+from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label
+from ocr_gpu.engine.nik import correct_nik, decode_nik, nik_disagreements
+from ocr_gpu.engine.regions import PROVINCES, REGENCIES
+
+LABELS = {
+    "nik": "NIK",
+    "name": "NAMA",
+    "birth": "TEMPAT/TGL LAHIR",
+    "gender": "JENIS KELAMIN",
+    "address": "ALAMAT",
+    "rt_rw": "RT/RW",
+    "village": "KEL/DESA",
+    "district": "KECAMATAN",
+    "religion": "AGAMA",
+    "marital_status": "STATUS PERKAWINAN",
+    "occupation": "PEKERJAAN",
+    "nationality": "KEWARGANEGARAAN",
+    "valid_until": "BERLAKU HINGGA",
+}
+RELIGIONS = ("ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KONGHUCU", "KEPERCAYAAN TERHADAP TUHAN YME")
+MARITAL = ("BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI")
+# Common entries of the occupation list; anything else is kept as read.
+OCCUPATIONS = (
+    "BELUM/TIDAK BEKERJA", "MENGURUS RUMAH TANGGA", "PELAJAR/MAHASISWA", "PENSIUNAN", "PEGAWAI NEGERI SIPIL",
+    "TENTARA NASIONAL INDONESIA", "KEPOLISIAN RI", "PEDAGANG", "PETANI/PEKEBUN", "NELAYAN/PERIKANAN",
+    "KARYAWAN SWASTA", "KARYAWAN BUMN", "BURUH HARIAN LEPAS", "WIRASWASTA", "GURU", "DOKTER", "PERAWAT",
+)  # fmt: skip
+_WRAPS = {"name", "address"}  # values long enough to continue on a second line
+_VALUE_COLUMN = 180  # in the 1000-px frame, values start right of the labels
+
+
+def parse_ktp(rows: list[Row]) -> Parsed:
+    parsed, raw = Parsed(), {}
+    header: list[Row] = []
+    last_key = None
+    for row in rows:
+        key, value = split_label(row.text, LABELS)
+        if key and key not in raw:
+            raw[key], last_key = (value, row.confidence), key
+        elif key is None and not raw:
+            header.append(row)
+        elif key is None and last_key in _WRAPS and row.x0 > _VALUE_COLUMN:
+            text, confidence = raw[last_key]
+            raw[last_key] = (f"{text} {row.text}", min(confidence, row.confidence))
+            last_key = None
+    parsed.landmarks = len(raw) + any("PROVINSI" in r.text.upper() for r in header)
+    _read_header(parsed, header)
+    for key, (value, confidence) in raw.items():
+        _READERS.get(key, _read_text)(parsed, key, value, confidence)
+    _check_nik(parsed)
+    return parsed
+
+
+def _read_header(parsed: Parsed, header: list[Row]) -> None:
+    for row in header:
+        text = clean_value(row.text)
+        if letters(text[:9]).startswith(("PROVINSI", "PROPINSI")) or _ratio_prefix(text, "PROVINSI"):
+            name = clean_value(text.split(" ", 1)[1]) if " " in text else ""
+            parsed.put("province", snap(name, list(PROVINCES.values()), 0.75) or name, row.confidence)
+        elif "province" in parsed.fields and "city" not in parsed.fields and text:
+            parsed.put("city", snap(text, list(REGENCIES.values()), 0.8) or text, row.confidence)
+
+
+def _ratio_prefix(text: str, word: str) -> bool:
+    return snap(letters(text.split(" ", 1)[0]), [word], 0.75) is not None
+
+
+def _read_text(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    text = re.sub(r"[^A-Z0-9.,'/\- ]", "", clean_value(value))
+    parsed.put(key, clean_value(text), confidence)
+
+
+def _read_address(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    parsed.put(key, address_text(value), confidence)
+
+
+def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    text = re.sub(r"[^A-Z.,' \-]", "", clean_value(value))
+    parsed.put(key, clean_value(text), confidence)
+
+
+def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    digits = digit_run(value, (16,))
+    if digits is None:
+        parsed.flag("nik_unreadable", "the NIK does not read as 16 digits")
+        return
+    corrected = correct_nik(digits)
+    if corrected is None:
+        parsed.flag("nik_invalid", "the NIK is not a well-formed NIK (region, date or serial)")
+        parsed.put("nik", digits, confidence * 0.5)
+    else:
+        parsed.put("nik", corrected, confidence if corrected == digits else confidence * 0.8)
+
+
+def _read_birth(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    text = clean_value(value)
+    place, _, date = text.rpartition(",")
+    if not place:
+        match = re.search(r"[0-9]", text)
+        place, date = (text[: match.start()], text[match.start() :]) if match else (text, "")
+    parsed.put("birth_place", clean_value(re.sub(r"[^A-Z .\-]", "", place)), confidence)
+    parsed.put("birth_date", parse_date(date), confidence)
+
+
+def _read_gender(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    text = clean_value(value)
+    match = re.search(r"G[O0Q]L|DARAH", text)
+    gender_text, blood_text = (text[: match.start()], text[match.start() :]) if match else (text, "")
+    gender = snap(letters(gender_text), ["LAKILAKI", "PEREMPUAN"], 0.6)
+    parsed.put("gender", {"LAKILAKI": "MALE", "PEREMPUAN": "FEMALE"}.get(gender or ""), confidence)
+    blood = (
+        blood_text.rpartition(":")[2] if ":" in blood_text else re.sub(r"G[O0Q]L\.?|DARAH", "", blood_text)
+    )
+    blood = blood.strip().translate(str.maketrans({"0": "O", "Q": "O", "D": "O", "©": "O", "8": "B"}))
+    blood = re.sub(r"[^ABO+\-]", "", blood.split(" ")[0] if blood else "")
+    parsed.put(
+        "blood_type", blood.rstrip("+-") if blood.rstrip("+-") in ("A", "B", "AB", "O") else None, confidence
+    )
+
+
+def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    parts = [digit_run(part, (1, 2, 3)) for part in re.split(r"[/\\|]", value) if digit_run(part, (1, 2, 3))]
+    if len(parts) != 2:
+        digits = digit_run(value, (6,))
+        parts = [digits[:3], digits[3:]] if digits else []
+    if len(parts) == 2:
+        parsed.put("rt_rw", f"{int(parts[0]):03d}/{int(parts[1]):03d}", confidence)
+
+
+def _snapper(vocabulary: tuple[str, ...], cutoff: float, open_ended: bool = False):
+    def read(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+        text = clean_value(value)
+        match = snap(text, vocabulary, cutoff)
+        parsed.put(key, match or (text if open_ended else None), confidence)
+
+    return read
+
+
+def _read_valid_until(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    text = clean_value(value)
+    if snap(letters(text), ["SEUMURHIDUP"], 0.6):
+        parsed.put(key, "SEUMUR HIDUP", confidence)
+    else:
+        parsed.put(key, parse_date(text), confidence)
+
+
+def _check_nik(parsed: Parsed) -> None:
+    nik = parsed.fields.get("nik", "")
+    for code in nik_disagreements(nik, parsed.fields.get("birth_date"), parsed.fields.get("gender")):
+        what = "birth date" if "birth" in code else "gender"
+        parsed.flag(code, f"the NIK encodes a different {what} than the card prints")
+    facts = decode_nik(nik)
+    province = parsed.fields.get("province")
+    if facts and province in PROVINCES.values() and PROVINCES[facts.province] != province:
+        parsed.flag("nik_region_mismatch", "the NIK's province code differs from the printed province")
+
+
+_READERS = {
+    "nik": _read_nik,
+    "name": _read_name,
+    "address": _read_address,
+    "village": _read_name,
+    "district": _read_name,
+    "birth": _read_birth,
+    "gender": _read_gender,
+    "rt_rw": _read_rt_rw,
+    "religion": _snapper(RELIGIONS, 0.6),
+    "marital_status": _snapper(MARITAL, 0.6),
+    "nationality": _snapper(("WNI", "WNA"), 0.5),
+    "occupation": _snapper(OCCUPATIONS, 0.85, open_ended=True),
+    "valid_until": _read_valid_until,
+}

@@ -1,0 +1,132 @@
+"""From recognized lines to rows and `label : value` pairs, in the card's 1000 x 630 frame."""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Line:
+    text: str
+    confidence: float
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass
+class Row:
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines if line.text)
+
+    @property
+    def x0(self) -> float:
+        return self.lines[0].x0
+
+    @property
+    def confidence(self) -> float:
+        return min((line.confidence for line in self.lines if line.text), default=0.0)
+
+
+def group_rows(lines: list[Line]) -> list[Row]:
+    """Lines that share a baseline band, top to bottom, each row left to right."""
+    rows: list[Row] = []
+    for line in sorted(lines, key=lambda item: item.cy):
+        if rows:
+            last = rows[-1]
+            anchor = sum(item.cy for item in last.lines) / len(last.lines)
+            band = 0.45 * min(line.height, min(item.height for item in last.lines))
+            if abs(line.cy - anchor) <= band:
+                last.lines.append(line)
+                continue
+        rows.append(Row([line]))
+    for row in rows:
+        row.lines.sort(key=lambda item: item.x0)
+    return rows
+
+
+def letters(text: str) -> str:
+    return re.sub(r"[^A-Z]", "", text.upper())
+
+
+def clean_value(text: str) -> str:
+    """Uppercase, whitespace collapsed, stray separators from the colon column removed."""
+    text = " ".join(text.upper().split())
+    return text.strip(" :;.,|_-'\"=+>~*\u201c\u201d\u2018\u2019\u00ab\u00bb").strip()
+
+
+def split_label(text: str, labels: dict[str, str], cutoff: float = 0.72) -> tuple[str | None, str]:
+    """The label key a row starts with and the rest of the row (its value)."""
+    upper = text.upper()
+    if ":" in upper:
+        head, _, tail = upper.partition(":")
+        key = _best_label(letters(head), labels, cutoff)
+        if key:
+            return key, tail
+    for key, label in labels.items():
+        wanted = letters(label)
+        if len(wanted) < 4:
+            continue  # short labels (NIK) only with a colon: too easy to match by chance
+        cut = _after_letters(upper, len(wanted))
+        if cut and _ratio(letters(upper[:cut]), wanted) >= 0.85:
+            # No colon was read: it is usually there, misread as a lone 1, I, + or the like.
+            return key, re.sub(r"^\s*[1Il|!+*;.,4A=>~\-\u201c\u201d2]\s+", " ", upper[cut:])
+    return None, upper
+
+
+def _after_letters(text: str, count: int) -> int:
+    """The index just past the count-th letter of text, or 0 when it has fewer letters."""
+    seen = 0
+    for index, char in enumerate(text, start=1):
+        seen += char.isalpha()
+        if seen == count:
+            return index
+    return 0
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _best_label(head: str, labels: dict[str, str], cutoff: float) -> str | None:
+    if not head:
+        return None
+    scored = [(_ratio(head, letters(label)), key) for key, label in labels.items()]
+    score, key = max(scored)
+    return key if score >= cutoff else None
+
+
+def snap(value: str, vocabulary: tuple[str, ...] | list[str], cutoff: float) -> str | None:
+    """The vocabulary entry the value is a misreading of, if one is close enough."""
+    if value in vocabulary:
+        return value
+    match = difflib.get_close_matches(value, vocabulary, n=1, cutoff=cutoff)
+    return match[0] if match else None
+
+
+def address_text(text: str) -> str:
+    """An address as printed: the abbreviations' dots, and digits where letters were read."""
+    text = clean_value(re.sub(r"[^A-Z0-9.,'/\- ]", "", text.upper()))
+    text = re.sub(r"\bN[O0][.,;:]?\s*(?=[0-9])", "NO. ", text)
+    text = re.sub(r"\b(JL|GG)[.,;:]?\s", r"\1. ", text)
+    text = re.sub(r"\bR[I1l]\b", "RT", text)
+    words = [_as_number(word) for word in text.split()]
+    return " ".join(words)
+
+
+def _as_number(word: str) -> str:
+    if len(word) >= 2 and any(c.isdigit() for c in word) and re.fullmatch(r"[0-9OIl]+", word):
+        return word.translate(str.maketrans("OIl", "011"))
+    return word

@@ -1,0 +1,75 @@
+"""NPWP fields from the rows of a rectified card.
+
+The NPWP prints few labels: the number and NIK rows are labelled, the name is the row
+under the number, the address the rows after that up to the KPP row.
+"""
+
+import re
+
+from ocr_gpu.engine.digits import digit_run, parse_date
+from ocr_gpu.engine.fields import Parsed
+from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label
+from ocr_gpu.engine.nik import correct_nik
+from ocr_gpu.engine.npwp_number import is_valid_npwp15
+
+LABELS = {"npwp": "NPWP", "nik": "NIK", "registered": "TANGGAL TERDAFTAR"}
+_HEADER_WORDS = ("KEMENTERIAN", "KEUANGAN", "DIREKTORAT", "JENDERAL", "PAJAK")
+
+
+def _is_header(row: Row) -> bool:
+    words = [letters(word) for word in row.text.split()]
+    return sum(snap(word, _HEADER_WORDS, 0.75) is not None for word in words) >= 2
+
+
+def _label_of(row: Row) -> tuple[str | None, str]:
+    text = row.text.upper()
+    if snap(letters(text.split(":")[0]), ["NPWP", "NPWPI"], 0.7):
+        return "npwp", text.partition(":")[2] or text
+    if re.match(r"\s*KPP\b", text) or snap(letters(text)[:3], ["KPP"], 0.66):
+        return "kpp", text
+    if "TERDAFTAR" in letters(text) or snap(letters(text)[:16], ["TANGGALTERDAFTAR"], 0.7):
+        return "registered", text
+    return split_label(text, {"nik": "NIK"})
+
+
+def parse_npwp(rows: list[Row]) -> Parsed:
+    parsed = Parsed()
+    headers = [row for row in rows if _is_header(row)]
+    parsed.landmarks = len(headers)
+    body = [row for row in rows if row not in headers]
+    address: list[Row] = []
+    after_number = False
+    for row in body:
+        key, value = _label_of(row)
+        if key == "npwp":
+            parsed.landmarks += 1
+            _read_number(parsed, value, row.confidence)
+            after_number = True
+        elif key == "nik":
+            digits = digit_run(value, (16,))
+            parsed.put("nik", correct_nik(digits) or digits if digits else None, row.confidence)
+        elif key == "kpp":
+            parsed.landmarks += 1
+            parsed.put("kpp", clean_value(re.sub(r"[^A-Z0-9 .\-]", "", row.text.upper())), row.confidence)
+        elif key == "registered":
+            parsed.landmarks += 1
+            parsed.put("registered_date", parse_date(value.rpartition(":")[2] or value), row.confidence)
+        elif after_number and "name" not in parsed.fields:
+            parsed.put("name", clean_value(re.sub(r"[^A-Z.,' \-]", "", row.text.upper())), row.confidence)
+        elif "name" in parsed.fields and "kpp" not in parsed.fields:
+            address.append(row)
+    if address:
+        text = address_text(" ".join(row.text for row in address))
+        parsed.put("address", text, min(row.confidence for row in address))
+    return parsed
+
+
+def _read_number(parsed: Parsed, value: str, confidence: float) -> None:
+    digits = digit_run(value, (15, 16))
+    if digits is None:
+        parsed.flag("npwp_unreadable", "the NPWP number does not read as 15 or 16 digits")
+        return
+    if len(digits) == 15 and not is_valid_npwp15(digits):
+        parsed.flag("npwp_check_digit_invalid", "the NPWP's check digit does not match its first 8 digits")
+        confidence *= 0.5
+    parsed.put("npwp", digits, confidence)

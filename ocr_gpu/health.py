@@ -1,0 +1,14 @@
+"""The OCR engine's readiness check, cheap enough for every probe.
+
+It proves the engine's files are installed without loading ONNX Runtime or OpenCV,
+which the web process never imports.
+"""
+
+from django.conf import settings
+
+from ocr_gpu.engine.assets import detection_model_path, tessdata_dir
+
+
+def check_ocr_engine() -> dict:
+    model = detection_model_path(settings.OCR_DETECTION_MODEL_PATH or None)
+    return {"detection_model": model.name, "tessdata": str(tessdata_dir())}

@@ -1,0 +1,77 @@
+"""The OCR actor, run by GPU hosts: `manage.py rundramatiq --queues ocr-gpu`.
+
+It reads the image from storage, runs the engine, writes the reading as JSON into
+private storage beside the image, announces the result on the results channel (no
+personal data), and returns the reading's storage key for the next actor of the
+pipeline. It never touches the database.
+"""
+
+import json
+import time
+
+import dramatiq
+import redis
+import structlog
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+log = structlog.get_logger(__name__)
+OCR_QUEUE = "ocr-gpu"
+
+
+def engine_config() -> object:
+    from ocr_gpu.engine.config import EngineConfig
+
+    return EngineConfig(
+        gpu_enabled=settings.OCR_GPU_ENABLED,
+        autofallback=settings.OCR_GPU_AUTOFALLBACK,
+        model_path=settings.OCR_DETECTION_MODEL_PATH or None,
+    )
+
+
+def reading_key(storage_key: str) -> str:
+    return storage_key.rsplit("/", 1)[0] + "/reading.json"
+
+
+def publish_result(payload: dict) -> None:
+    """At-most-once notification; the database stays the source of truth."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        client.publish(settings.OCR_GPU_PUBLISH_CHANNEL, json.dumps(payload))
+        client.close()
+    except redis.RedisError as error:
+        log.warning("ocr_result_publish_failed", error=str(error))
+
+
+@dramatiq.actor(queue_name=OCR_QUEUE, max_retries=settings.OCR_GPU_MAX_RETRIES, time_limit=120_000)
+def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
+    from ocr_gpu.engine import read_card  # heavy: ONNX Runtime and OpenCV load here, once
+
+    started = time.perf_counter()
+    with default_storage.open(storage_key, "rb") as image:
+        reading = read_card(image.read(), doc_type_hint=doc_type, config=engine_config())
+    contract = reading.to_contract()
+    key = reading_key(storage_key)
+    if default_storage.exists(key):
+        default_storage.delete(key)  # a retried read replaces the earlier one
+    default_storage.save(key, ContentFile(json.dumps(contract).encode()))
+    log.info(
+        "ocr_done",
+        document_id=document_id,
+        doc_type=contract["doc_type"],
+        gpu_processed=contract["gpu_processed"],
+        total_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    publish_result(
+        {
+            "document_id": document_id,
+            "correlation_id": structlog.contextvars.get_contextvars().get("correlation_id"),
+            "status": "error" if contract["error"] else "read",
+            "gpu_processed": contract["gpu_processed"],
+            "timings_ms": contract["timings_ms"],
+        }
+    )
+    return key
