@@ -140,7 +140,7 @@ else:
 
 # A dead worker's unacknowledged messages return to the queue only after the
 # heartbeat timeout, and only during a maintenance pass run with this chance (per
-# 100,000 broker operations). Defaults (60 s, 1 in 100) leave lost work waiting for
+# 1,000,000 broker operations). Defaults (60 s, 1 in 1,000) leave lost work waiting for
 # minutes; the database reaper covers whatever the broker misses.
 DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 30_000, minimum=5_000)
 DRAMATIQ_MAINTENANCE_CHANCE = env.int("DRAMATIQ_MAINTENANCE_CHANCE", 5_000, minimum=1, maximum=100_000)

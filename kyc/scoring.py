@@ -226,12 +226,13 @@ def _npwp_signals(fields: Mapping, ktp_fields: Mapping | None) -> list[Reason]:
         reasons.append(
             Reason("npwp_name_mismatch", NPWP_NAME_MISMATCH, "The name on the NPWP differs from the KTP.")
         )
-    npwp_nik = _card_nik(NPWP, fields)
-    if npwp_nik and ktp_fields.get("nik") and npwp_nik != ktp_fields["nik"]:
+    niks = _card_nik(NPWP, fields), ktp_fields.get("nik", "")
+    if all(niks) and niks[0] != niks[1]:
         reasons.append(
             Reason("npwp_nik_mismatch", NPWP_NIK_MISMATCH, "The NIK on the NPWP differs from the KTP's NIK.")
         )
-    if not any(reason.code in ("npwp_name_mismatch", "npwp_nik_mismatch") for reason in reasons):
+    compared = all(names) or all(niks)
+    if compared and not any(reason.code in ("npwp_name_mismatch", "npwp_nik_mismatch") for reason in reasons):
         reasons.append(Reason("npwp_matches_ktp", 0, "The NPWP agrees with the applicant's KTP."))
     return reasons
 

@@ -57,6 +57,8 @@ def ocr_pipeline(*, document_id: str, storage_key: str, doc_type: str, correlati
                 args=(document_id, storage_key, doc_type),
                 on_retry_exhausted=record_ocr_failure.actor_name,
                 max_retries=settings.OCR_GPU_MAX_RETRIES,
+                min_backoff=settings.OCR_RETRY_MIN_BACKOFF_MS,
+                max_backoff=settings.OCR_RETRY_MAX_BACKOFF_MS,
                 **options,
             ),
             ingest_ocr_result.message_with_options(args=(document_id,), **options),
