@@ -81,6 +81,7 @@ class Status(models.TextChoices):
 
 
 TERMINAL_STATUSES = frozenset({Status.AUTO_APPROVED, Status.AUTO_REJECTED, Status.APPROVED, Status.REJECTED})
+VERIFIED_STATUSES = frozenset({Status.AUTO_APPROVED, Status.APPROVED})
 # Statuses in which a document still stands for its owner: re-uploading the same
 # bytes returns it instead of starting over.
 ACTIVE_STATUSES = frozenset(set(Status) - {Status.FAILED, Status.AUTO_REJECTED, Status.REJECTED})
