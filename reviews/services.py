@@ -22,7 +22,7 @@ from django.utils import timezone
 from filot.correlation import current_correlation_id
 from filot.errors import Conflict
 from kyc.crypto import mask_nik
-from kyc.models import ActorKind, Document, Status
+from kyc.models import ActorKind, Document, OcrResult, Profile, Status
 from kyc.services import transition_document
 from reviews.models import Decision, ManualReview, ReviewAction, ReviewEvent, ReviewState
 
@@ -138,9 +138,13 @@ def record_nik_reveal(*, review: ManualReview, user: object) -> ReviewEvent:
 
 
 # --- the workflow ------------------------------------------------------------------
-def _card_nik_masked(document: Document) -> str:
-    reading = getattr(document, "ocr_result", None)
+def _nik_masked(document: Document) -> str:
+    """The card's NIK, masked; the applicant's declared one when the OCR could not read it."""
+    # Read afresh: the sender's instance may hold a stale (empty) cache of its reading.
+    reading = OcrResult.objects.filter(document_id=document.pk).first()
     nik = (reading.fields or {}).get("nik", "") if reading is not None else ""
+    if not nik:
+        nik = Profile.objects.filter(user_id=document.owner_id).values_list("nik", flat=True).first() or ""
     return mask_nik(nik) if nik else ""
 
 
@@ -152,7 +156,7 @@ def open_manual_review(*, document: Document) -> ManualReview:
     """
     with transaction.atomic():
         review, created = ManualReview.objects.get_or_create(
-            document=document, defaults={"nik_masked": _card_nik_masked(document)}
+            document=document, defaults={"nik_masked": _nik_masked(document)}
         )
         if not created:
             return review
