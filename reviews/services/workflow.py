@@ -1,4 +1,4 @@
-"""Every write of the reviews app: the manual-review workflow and the Reviewers group.
+"""The manual-review workflow: open, claim, release, complete, fail, reopen, reveal.
 
 Writes share kyc's shape: inside `transaction.atomic()` lock the review, call its
 transition, save, write a `ReviewEvent`; the document's own status changes through
@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 import structlog
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from filot.correlation import current_correlation_id
@@ -27,17 +25,6 @@ from kyc.services import transition_document
 from reviews.models import Decision, ManualReview, ReviewAction, ReviewEvent, ReviewState
 
 log = structlog.get_logger(__name__)
-
-REVIEWERS_GROUP = "Reviewers"
-# What a member of the Reviewers group may do: work the queue, read what it needs.
-REVIEWER_PERMISSIONS = (
-    ("reviews", "view_manualreview"),
-    ("reviews", "review_document"),
-    ("reviews", "view_reviewevent"),
-    ("kyc", "view_document"),
-    ("kyc", "view_documenttransition"),
-    ("kyc", "view_profile"),
-)
 
 
 @dataclass(frozen=True)
@@ -57,33 +44,8 @@ BULI2 = Actor(kind=ActorKind.BULI2, id="buli2")
 SYSTEM = Actor(kind=ActorKind.SYSTEM)
 
 
-# --- the Reviewers group -----------------------------------------------------------
-def ensure_reviewers_group() -> Group:
-    """The Reviewers group with exactly its permissions (run after every migrate)."""
-    group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
-    wanted = Permission.objects.filter(
-        content_type__app_label__in={app for app, _ in REVIEWER_PERMISSIONS},
-        codename__in={codename for _, codename in REVIEWER_PERMISSIONS},
-    )
-    group.permissions.add(*wanted)
-    return group
-
-
-@transaction.atomic
-def ensure_reviewer(*, email: str, password: str) -> tuple[object, bool]:
-    """Create a staff account in the Reviewers group, or reset the password of an existing one."""
-    User = get_user_model()
-    group = ensure_reviewers_group()
-    user, created = User.objects.get_or_create(email=email.lower(), defaults={"is_staff": True})
-    user.is_staff = True
-    user.set_password(password)
-    user.save()
-    user.groups.add(group)
-    return user, created
-
-
 # --- the audit trail -----------------------------------------------------------------
-def _record(
+def record_event(
     review: ManualReview,
     action: str,
     actor: Actor,
@@ -115,16 +77,16 @@ def _change(
 ) -> ManualReview:
     """Lock the review, run one transition, save it and record the event."""
     with transaction.atomic():
-        review = _locked(review_id)
+        review = lock_review(review_id)
         before = review.state
         apply(review)
         review.save()
-        _record(review, action, actor, from_state=before, reason=reason)
+        record_event(review, action, actor, from_state=before, reason=reason)
     log.info(f"review_{action}", review_id=str(review.id), document_id=str(review.document_id))
     return review
 
 
-def _locked(review_id: uuid.UUID | str) -> ManualReview:
+def lock_review(review_id: uuid.UUID | str) -> ManualReview:
     return ManualReview.objects.select_for_update().select_related("document").get(pk=review_id)
 
 
@@ -132,7 +94,7 @@ def record_nik_reveal(*, review: ManualReview, user: object) -> ReviewEvent:
     """Audit one reveal of the full NIK; the caller has checked the permission."""
     if not user.has_perm("reviews.reveal_nik"):
         raise PermissionDenied("Revealing the NIK needs the reveal_nik permission.")
-    event = _record(review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state)
+    event = record_event(review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state)
     log.info("review_nik_revealed", review_id=str(review.id), document_id=str(review.document_id))
     return event
 
@@ -160,7 +122,7 @@ def open_manual_review(*, document: Document) -> ManualReview:
         )
         if not created:
             return review
-        _record(review, ReviewAction.OPENED, SYSTEM, reason="the score needs a human")
+        record_event(review, ReviewAction.OPENED, SYSTEM, reason="the score needs a human")
         if settings.BULI2_ENABLED:
             transaction.on_commit(lambda: _send_forward(review.id))
     log.info("review_opened", review_id=str(review.id), document_id=str(document.id))
@@ -194,7 +156,7 @@ def claim_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
 def release_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
     """Give a claim back; a no-op when the review is not claimed."""
     with transaction.atomic():
-        review = _locked(review_id)
+        review = lock_review(review_id)
         if review.state != ReviewState.CLAIMED:
             return review
         if review.claimed_by_other(user.pk):
@@ -216,7 +178,7 @@ def complete_manual_review(
     if not reason:
         raise ValidationError({"reason": ["A decision needs a reason."]})
     with transaction.atomic():
-        review = _locked(review_id)
+        review = lock_review(review_id)
         if review.state == ReviewState.COMPLETED and review.decision == decision:
             return review
         _check_may_decide(review, actor)
@@ -230,7 +192,7 @@ def complete_manual_review(
             actor_id=actor.id,
             reason=reason,
         )
-        _record(
+        record_event(
             review,
             ReviewAction.COMPLETED,
             actor,
@@ -277,7 +239,7 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
         review.fail(reason=reason)
 
     with transaction.atomic():
-        current = _locked(review_id)
+        current = lock_review(review_id)
         if current.state == ReviewState.FAILED:
             return current
         return _change(review_id, ReviewAction.FAILED, actor, apply, reason=reason)
@@ -292,67 +254,7 @@ def reopen_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
         review.reopen()
 
     with transaction.atomic():
-        current = _locked(review_id)
+        current = lock_review(review_id)
         if current.state == ReviewState.OPEN:
             return current
         return _change(review_id, ReviewAction.REOPENED, Actor.reviewer(user), apply)
-
-
-def record_buli2_callback(
-    *, review_id: uuid.UUID | str, event_id: str, decision: str, reason: str
-) -> tuple[ManualReview, bool]:
-    """BULI2's signed decision. Returns (review, changed); a replayed event changes nothing."""
-    if ReviewEvent.objects.filter(external_event_id=event_id, review_id=review_id).exists():
-        return ManualReview.objects.get(pk=review_id), False
-    if ReviewEvent.objects.filter(external_event_id=event_id).exists():
-        raise Conflict("This event id belongs to another review.")
-    try:
-        review = complete_manual_review(
-            review_id=review_id, decision=decision, reason=reason, actor=BULI2, event_id=event_id
-        )
-    except IntegrityError:
-        # The same event delivered twice at once: the other delivery recorded it.
-        return ManualReview.objects.get(pk=review_id), False
-    # False when the review already carried this decision (from a reviewer or an earlier event).
-    return review, ReviewEvent.objects.filter(external_event_id=event_id).exists()
-
-
-# --- BULI2 forwarding ----------------------------------------------------------------
-def forward_review(*, review_id: uuid.UUID | str) -> ManualReview:
-    """Send an open review to BULI2 (the actor's one call); quiet when already done.
-
-    The HTTP call runs outside any transaction. On failure the review stays `open`
-    in the admin queue with the error shown, and the error is raised so the actor's
-    own retries try again later (after the circuit's cool-down).
-    """
-    from reviews import buli2
-
-    review = ManualReview.objects.select_related("document").get(pk=review_id)
-    context = {"review_id": str(review.id), "document_id": str(review.document_id)}
-    if review.state != ReviewState.OPEN or review.buli2_review_id or not settings.BULI2_ENABLED:
-        log.info("review_forward_skipped", state=review.state, **context)
-        return review
-    try:
-        buli2_review_id = buli2.send_review(review)
-    except buli2.Buli2Error as error:
-        with transaction.atomic():
-            locked = _locked(review.id)
-            locked.forward_error = str(error)[:300]
-            locked.save(update_fields=["forward_error", "updated_at"])
-            _record(locked, ReviewAction.FORWARD_FAILED, SYSTEM, from_state=locked.state, reason=str(error))
-        log.warning("review_forward_failed", error=str(error), **context)
-        raise
-    with transaction.atomic():
-        locked = _locked(review.id)
-        if locked.state != ReviewState.OPEN:
-            # A reviewer claimed it meanwhile: BULI2 has it too, the claim decides first.
-            log.info("review_forwarded_after_claim", state=locked.state, **context)
-            locked.buli2_review_id = buli2_review_id[:128]
-            locked.save(update_fields=["buli2_review_id", "updated_at"])
-            return locked
-        before = locked.state
-        locked.forward(buli2_review_id=buli2_review_id)
-        locked.save()
-        _record(locked, ReviewAction.FORWARDED, SYSTEM, from_state=before)
-    log.info("review_forwarded", buli2_review_id=buli2_review_id, **context)
-    return locked
