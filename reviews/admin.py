@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -211,7 +211,11 @@ class ManualReviewAdmin(admin.ModelAdmin):
 
     def image_view(self, request: HttpRequest, review_id: uuid.UUID) -> FileResponse:
         document = self._review_or_deny(request, review_id).document
-        response = FileResponse(default_storage.open(document.storage_key, "rb"))
+        try:
+            image = default_storage.open(document.storage_key, "rb")
+        except OSError as error:
+            raise Http404("The image is missing from storage.") from error
+        response = FileResponse(image)
         response["Content-Type"] = f"image/{document.detected_type}"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -139,7 +139,11 @@ class ReviewImageApi(APIView):
         except signing.BadSignature as error:
             raise Http404("Not found.") from error
         document = selectors.get_document_under_review(document_id=document_id)
-        response = FileResponse(default_storage.open(document.storage_key, "rb"))
+        try:
+            image = default_storage.open(document.storage_key, "rb")
+        except OSError as error:  # the object is gone from storage: nothing to show, not a 500
+            raise Http404("Not found.") from error
+        response = FileResponse(image)
         response["Content-Type"] = f"image/{document.detected_type}"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -69,14 +69,22 @@ def test_429_is_retried_and_then_the_review_is_forwarded(fake_buli2, needs_revie
 
 
 def test_503_is_retried_then_the_circuit_opens_and_the_review_stays_workable(
-    fake_buli2, needs_review, rita_reviewer, client
+    fake_buli2, needs_review, rita_reviewer, client, log_output
 ):
     fake_buli2.default = 503
     review = needs_review.manual_review
+    before = retry_count()
     with pytest.raises(buli2.Buli2Unavailable):
         services.forward_review(review_id=review.id)
     assert len(fake_buli2.requests) == 3  # BULI2_RETRY_ATTEMPTS, and the third failure trips the breaker
     assert buli2.breaker().current_state == "open"
+    if before is not None:
+        assert retry_count() == before + 2  # two waits between three attempts
+    # Every retry and the failure are logged with the review's and the document's ids.
+    lines = [line for line in log_output.getvalue().splitlines() if "buli2_retry" in line]
+    lines += [line for line in log_output.getvalue().splitlines() if "review_forward_failed" in line]
+    assert len(lines) == 3
+    assert all(str(review.id) in line and str(needs_review.id) in line for line in lines)
     # While open, BULI2 is not called at all.
     with pytest.raises(buli2.CircuitOpen):
         services.forward_review(review_id=review.id)
