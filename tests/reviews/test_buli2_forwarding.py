@@ -141,3 +141,27 @@ def test_the_pipeline_signal_sends_the_actor_which_forwards_through_a_real_worke
         worker.stop()
     assert ManualReview.objects.get(document=document).state == "forwarded"
     assert [request["json"]["document_id"] for request in fake_buli2.requests] == [str(document.id)]
+
+
+def test_on_r2_the_image_url_is_a_presigned_url_of_the_object(settings, needs_review):
+    settings.R2_CONFIGURED = True
+    settings.SIGNED_URL_SECONDS = 120
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "endpoint_url": "https://account.r2.example.com",
+                "access_key": "test-access-key",
+                "secret_key": "test-secret-key",
+                "bucket_name": "filot-test",
+                "region_name": "auto",
+                "signature_version": "s3v4",
+                "querystring_auth": True,
+                "querystring_expire": settings.SIGNED_URL_SECONDS,
+            },
+        },
+    }
+    url, _ = buli2.signed_image_url(document_id=str(needs_review.id), storage_key=needs_review.storage_key)
+    assert url.startswith("https://account.r2.example.com/filot-test/" + needs_review.storage_key)
+    assert "X-Amz-Expires=120" in url and "X-Amz-Signature=" in url
