@@ -18,7 +18,10 @@ REVIEWER_PERMISSIONS = (
 
 # --- the Reviewers group -----------------------------------------------------------
 def ensure_reviewers_group() -> Group:
-    """The Reviewers group with exactly its permissions (run after every migrate)."""
+    """The Reviewers group holding at least its permissions (run after every migrate).
+
+    Permissions an operator added to the group (say, reveal_nik) are kept.
+    """
     group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
     wanted = Permission.objects.filter(
         content_type__app_label__in={app for app, _ in REVIEWER_PERMISSIONS},
