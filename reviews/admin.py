@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django_fsm import TransitionNotAllowed
 
+from filot.admin import ReadOnlyAdmin
 from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
@@ -118,7 +119,9 @@ def format_duration(delta: dt.timedelta) -> str:
 
 
 @admin.register(ManualReview)
-class ManualReviewAdmin(admin.ModelAdmin):
+class ManualReviewAdmin(ReadOnlyAdmin):
+    # The queue is read-only; decisions are made on the review page, through services.
+
     list_display = (
         "review_link", "applicant", "doc_type", "score", "state", "assignee", "waiting", "nik",
     )  # fmt: skip
@@ -145,16 +148,6 @@ class ManualReviewAdmin(admin.ModelAdmin):
                 Q(document__ocr_result__nik_hash=index) | Q(document__owner__profile__nik_hash=index)
             )
         return results, duplicates
-
-    # The queue is read-only; decisions are made on the review page, through services.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     @admin.display(description="Review", ordering="created_at")
     def review_link(self, review: ManualReview) -> str:

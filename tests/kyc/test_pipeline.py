@@ -18,6 +18,7 @@ from kyc.signals import document_needs_review
 from kyc.tasks import ingest_ocr_result
 from ocr_gpu.engine.cards import render_card
 from ocr_gpu.tasks import recognize
+from tests.factories import document_row
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -162,17 +163,7 @@ def test_an_ocr_that_keeps_failing_is_retried_then_the_document_fails(worker, al
     # The OCR message takes its retry policy from the settings when it is sent.
     settings.OCR_GPU_MAX_RETRIES = 1
     settings.OCR_RETRY_MIN_BACKOFF_MS = settings.OCR_RETRY_MAX_BACKOFF_MS = 200
-    broken = Document.objects.create(
-        owner=alice,
-        doc_type="KTP",
-        storage_key=f"documents/{alice.id}/gone/original.jpg",  # nothing stored: every read fails
-        sha256="0" * 64,
-        size_bytes=1,
-        detected_type="jpeg",
-        width=900,
-        height=600,
-        correlation_id="retry-test",
-    )
+    broken = document_row(alice)  # nothing stored at its key: every read fails
     services.start_kyc_workflow(document_id=broken.id)
 
     failed = wait_settled(str(broken.id), timeout=60)
@@ -241,7 +232,7 @@ def test_the_pipeline_benchmark_pushes_cards_through_real_workers_and_cleans_up(
     from tests.stack import database_url
 
     monkeypatch.setenv("DATABASE_URL", database_url())  # its worker subprocess uses the test database
-    call_command("pipeline_benchmark", "--documents", "2", "--seed", "5")
+    call_command("pipeline_benchmark", "--documents", "2", "--seed", "5", "--timeout", "120")
 
     out = capsys.readouterr().out
     assert "throughput" in out and "documents/min" in out

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from kyc import services
 from kyc.models import Document, Status
+from tests.factories import document_row
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +34,7 @@ def make_document(
     owner, *, status=Status.PROCESSING, attempts=1, started_ago=0, dispatched_ago=None
 ) -> Document:
     now = timezone.now()
-    document = Document.objects.create(
-        owner=owner,
-        doc_type="KTP",
-        storage_key=f"documents/{owner.id}/{now.timestamp()}/original.jpg",
-        sha256="a" * 64,
-        size_bytes=10,
-        detected_type="jpeg",
-        width=900,
-        height=600,
-        correlation_id="reaper-test",
-    )
+    document = document_row(owner, correlation_id="reaper-test")
     Document.objects.filter(pk=document.pk).update(
         status=status,
         attempts=attempts,

@@ -19,11 +19,26 @@ from kyc.crypto import nik_blind_index
 from kyc.models import Document, OcrResult, Profile
 from kyc.services import transition_document
 from kyc.signals import document_needs_review
+from tests.factories import document_row
 
+# Reasons as kyc.scoring writes them.
 REASONS = [
-    {"code": "nik_matches_profile", "effect": 20, "message": "The NIK read matches the profile."},
-    {"code": "low_confidence_name", "effect": -15, "message": "The name was read with low confidence."},
-    {"code": "blurry_image", "effect": -10, "message": "The photo is slightly blurred."},
+    {
+        "code": "nik_consistent",
+        "effect": 0,
+        "message": "The NIK is valid and agrees with the birth date and gender on the card.",
+    },
+    {
+        "code": "low_ocr_confidence",
+        "effect": -8,
+        "message": "These fields were read with low confidence: name.",
+    },
+    {
+        "code": "name_similar",
+        "effect": -10,
+        "message": "The name on the card is close to, but not the same as, the profile's.",
+    },
+    {"code": "image_blurry", "effect": -10, "message": "The photo is blurry."},
 ]
 
 
@@ -47,17 +62,8 @@ def document_needing_review(owner: object, *, score: int = 62, index: int = 0) -
     fields = dict(made.fields)
     document_id = uuid.uuid4()
     key = default_storage.save(f"documents/{owner.pk}/{document_id}/original.jpeg", ContentFile(jpeg))
-    document = Document.objects.create(
-        id=document_id,
-        owner=owner,
-        doc_type="KTP",
-        storage_key=key,
-        sha256=hashlib.sha256(jpeg).hexdigest(),
-        size_bytes=len(jpeg),
-        detected_type="jpeg",
-        width=1000,
-        height=630,
-        correlation_id=uuid.uuid4().hex,
+    document = document_row(
+        owner, id=document_id, storage_key=key, sha256=hashlib.sha256(jpeg).hexdigest(), size_bytes=len(jpeg)
     )
     nik = fields.get("nik", "")
     profile = Profile.objects.get(user=owner)

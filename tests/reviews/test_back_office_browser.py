@@ -98,7 +98,7 @@ def test_a_reviewer_approves_a_document_from_the_queue(live_server, alice, revie
     assert card["name"] in fields
     assert card["nik"] not in fields and mask_nik(card["nik"]) in fields
     assert "95%" in fields and "62%" in fields
-    assert "low_confidence_name" in reasons
+    assert "low_ocr_confidence" in reasons
     assert "nik_birth_date_matches" in checks
     assert state == "completed"
     assert "needs_review → approved" in trail

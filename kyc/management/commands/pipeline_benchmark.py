@@ -21,6 +21,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         return subprocess.Popen(
             [sys.executable, "manage.py", "rundramatiq", "--processes", str(processes), "--threads", "1"],
             cwd=settings.BASE_DIR,
-            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            env=_worker_env(),
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -156,6 +157,18 @@ class Command(BaseCommand):
         )
 
 
+def _worker_env() -> dict[str, str]:
+    """This process's storage and NIK keys (outside production both may come from the
+    data folder rather than the environment), so workers read what it wrote."""
+    return {
+        **os.environ,
+        "OMP_THREAD_LIMIT": "1",
+        "FILOT_DATA_DIR": str(settings.DATA_DIR),
+        "NIK_ENCRYPTION_KEYS": ",".join(settings.NIK_ENCRYPTION_KEYS),
+        "NIK_BLIND_INDEX_KEY": settings.NIK_BLIND_INDEX_KEY,
+    }
+
+
 def _delete_benchmark_data(run: str) -> None:
     """Synthetic applicants and their documents only; nothing else is touched."""
     with transaction.atomic():
@@ -163,10 +176,13 @@ def _delete_benchmark_data(run: str) -> None:
         documents = Document.objects.filter(owner__in=users)
         DocumentTransition.objects.filter(document__in=documents).delete()
         OcrResult.objects.filter(document__in=documents).delete()
-        with contextlib.suppress(ImportError):
-            from reviews.models import ManualReview  # the review records of needs_review documents
-
-            ManualReview.objects.filter(document__in=documents).delete()
+        # The review records of needs_review documents (the reviews app, if installed).
+        for label, link in (
+            ("reviews.ReviewEvent", "review__document__in"),
+            ("reviews.ManualReview", "document__in"),
+        ):
+            with contextlib.suppress(LookupError):
+                apps.get_model(label).objects.filter(**{link: documents}).delete()
         keys = list(documents.values_list("storage_key", flat=True))
         documents.delete()
         Profile.objects.filter(user__in=users).delete()
