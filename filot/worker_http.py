@@ -172,7 +172,7 @@ class WorkerHttpMiddleware(dramatiq.Middleware):
         port = settings.WORKER_HTTP_PORT
         if not port or self.server is not None:
             return
-        queues = set(worker.queues) if worker.queues else set(broker.get_declared_queues())
+        queues = worker.consumer_whitelist or broker.get_declared_queues()
         health = WorkerHealth({_canonical(queue) for queue in queues})
         self.server = serve(health, settings.WORKER_HTTP_HOST, port)
         if self.server is not None:
