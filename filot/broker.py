@@ -1,9 +1,14 @@
-"""Dramatiq plumbing shared by every app: correlation ids and the embedded worker."""
+"""Dramatiq plumbing shared by every app: correlation ids, message schema versions,
+the embedded worker and its periodic jobs."""
+
+import threading
+from collections.abc import Callable
 
 import dramatiq
 import structlog
 from dramatiq.broker import Broker
 from dramatiq.message import Message
+from dramatiq.middleware import SkipMessage
 
 from filot.correlation import current_correlation_id, new_correlation_id
 
@@ -34,21 +39,92 @@ class CorrelationMiddleware(dramatiq.Middleware):
     after_skip_message = after_process_message
 
 
+#: The shape of every message this code sends: actor names, argument lists and the
+#: options it relies on. Bump it when any of them changes incompatibly, and keep the
+#: old number in SUPPORTED_SCHEMA_VERSIONS until no old worker or queued message is left.
+MESSAGE_SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+
+
+class SchemaVersionMiddleware(dramatiq.Middleware):
+    """Stamp every message with the schema version of the code that sent it, and refuse
+    to process a version this code does not know.
+
+    During a rolling deploy old and new workers share the queues; a worker that would
+    misread a newer message dead-letters it instead (nacked, kept by the broker, logged
+    as an error) so nothing is silently misread or lost.
+    """
+
+    def before_enqueue(self, broker: Broker, message: Message, delay: int) -> None:
+        message.options.setdefault("schema_version", MESSAGE_SCHEMA_VERSION)
+
+    def before_process_message(self, broker: Broker, message: Message) -> None:
+        version = message.options.get("schema_version")
+        if version not in SUPPORTED_SCHEMA_VERSIONS:
+            log.error(
+                "message_schema_version_refused",
+                message_id=message.message_id,
+                actor=message.actor_name,
+                schema_version=version,
+                supported=sorted(SUPPORTED_SCHEMA_VERSIONS),
+            )
+            message.fail()
+            raise SkipMessage(f"unknown message schema version {version!r}")
+
+
+# --- the embedded worker -----------------------------------------------------------
+_periodic_jobs: dict[str, tuple[Callable[[], object], Callable[[], float]]] = {}
+
+
+def register_periodic(name: str, job: Callable[[], object], *, every: Callable[[], float]) -> None:
+    """A job the embedded worker runs every `every()` seconds (production schedules it
+    outside the process instead, e.g. an ECS scheduled task)."""
+    _periodic_jobs[name] = (job, every)
+
+
+class _PeriodicRunner(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(name="filot-periodic", daemon=True)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        next_run = dict.fromkeys(_periodic_jobs, 0.0)
+        clock = 0.0
+        while not self.stopped.wait(1.0 if clock else 0):
+            clock += 1.0
+            for name, (job, every) in list(_periodic_jobs.items()):
+                if clock < next_run.get(name, 0.0):
+                    continue
+                next_run[name] = clock + every()
+                try:
+                    job()
+                except Exception:  # a periodic job's failure must not end the loop
+                    log.exception("periodic_job_failed", job=name)
+
+
 _embedded_worker: dramatiq.Worker | None = None
+_periodic_runner: _PeriodicRunner | None = None
 
 
-def start_embedded_worker(*, threads: int = 2) -> dramatiq.Worker:
-    """Run the actors inside this process (embedded mode: no Redis, no separate worker)."""
-    global _embedded_worker
+def start_embedded_worker(*, threads: int = 2, periodic: bool = True) -> dramatiq.Worker:
+    """Run the actors inside this process (embedded mode: no Redis, no separate worker),
+    and the registered periodic jobs beside them."""
+    global _embedded_worker, _periodic_runner
     if _embedded_worker is None:
         _embedded_worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=threads)
         _embedded_worker.start()
         log.info("embedded_worker_started", threads=threads, broker=type(dramatiq.get_broker()).__name__)
+    if periodic and _periodic_runner is None:
+        _periodic_runner = _PeriodicRunner()
+        _periodic_runner.start()
     return _embedded_worker
 
 
 def stop_embedded_worker() -> None:
-    global _embedded_worker
+    global _embedded_worker, _periodic_runner
+    if _periodic_runner is not None:
+        _periodic_runner.stopped.set()
+        _periodic_runner = None
     if _embedded_worker is not None:
         _embedded_worker.stop()
         _embedded_worker = None

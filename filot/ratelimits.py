@@ -4,8 +4,11 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import structlog
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
+
+log = structlog.get_logger(__name__)
 
 
 class RateLimitExceeded(Ratelimited):
@@ -15,8 +18,18 @@ class RateLimitExceeded(Ratelimited):
 
 
 def enforce(request: Any, *, group: str, key: str | Callable, rate: str) -> None:
-    """Count this request against `rate` and raise `RateLimitExceeded` past it."""
-    usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+    """Count this request against `rate` and raise `RateLimitExceeded` past it.
+
+    The counters live in the cache (Redis). When it is unreachable the limit fails
+    open, loudly: an upload or a log-in must not fail because Redis is down (the
+    documents wait in the database for the broker), and an outage shows in
+    /health/ready and in these log lines.
+    """
+    try:
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+    except Exception as error:  # the cache backend's own errors (redis.ConnectionError, OSError...)
+        log.warning("ratelimit_unavailable", group=group, error=type(error).__name__)
+        return
     if usage and usage["should_limit"]:
         raise RateLimitExceeded(retry_after=usage["time_left"])
 

@@ -64,8 +64,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "filot",  # before django_dramatiq: its rundramatiq sizes the OCR worker
     "django_dramatiq",
-    "filot",
     "kyc",
     "reviews",
     "ocr_gpu",
@@ -142,7 +142,7 @@ else:
 
 # A dead worker's unacknowledged messages return to the queue only after the
 # heartbeat timeout, and only during a maintenance pass run with this chance (per
-# 100,000 broker operations). Defaults (60 s, 1 in 100) leave lost work waiting for
+# 1,000,000 broker operations). Defaults (60 s, 1 in 1,000) leave lost work waiting for
 # minutes; the database reaper covers whatever the broker misses.
 DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 30_000, minimum=5_000)
 DRAMATIQ_MAINTENANCE_CHANCE = env.int("DRAMATIQ_MAINTENANCE_CHANCE", 5_000, minimum=1, maximum=100_000)
@@ -168,6 +168,8 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "filot.broker.CorrelationMiddleware",
+        "filot.broker.SchemaVersionMiddleware",
+        "ocr_gpu.middleware.WarmUpEngine",
         # After CorrelationMiddleware, so its queue-pull log line carries the correlation id.
         "ocr_gpu.providers.CpuFallbackMiddleware",
         "filot.worker_http.WorkerHttpMiddleware",
@@ -317,6 +319,23 @@ OCR_GPU_CONCURRENCY = env.int("OCR_GPU_CONCURRENCY", 1, minimum=1, maximum=64)
 OCR_GPU_MAX_RETRIES = env.int("OCR_GPU_MAX_RETRIES", 3, minimum=0, maximum=20)
 OCR_GPU_PUBLISH_CHANNEL = env.str("OCR_GPU_PUBLISH_CHANNEL", "filot:ocr:gpu:results")
 OCR_DETECTION_MODEL_PATH = env.str("OCR_DETECTION_MODEL_PATH", "")
+# Retries of a failed OCR read: exponential backoff with jitter between these bounds.
+OCR_RETRY_MIN_BACKOFF_MS = env.int("OCR_RETRY_MIN_BACKOFF_MS", 2_000, minimum=100)
+OCR_RETRY_MAX_BACKOFF_MS = env.int("OCR_RETRY_MAX_BACKOFF_MS", 60_000, minimum=100)
+
+# --- decisions and the stuck-document reaper ----------------------------------------
+KYC_APPROVE_ABOVE = env.int("KYC_APPROVE_ABOVE", 85, minimum=0, maximum=100)
+KYC_REJECT_BELOW = env.int("KYC_REJECT_BELOW", 35, minimum=0, maximum=100)
+if KYC_REJECT_BELOW > KYC_APPROVE_ABOVE:
+    env.problems.append("KYC_REJECT_BELOW must not be above KYC_APPROVE_ABOVE.")
+# A document in `processing` this long after its OCR message was sent is re-sent...
+KYC_PROCESSING_TIMEOUT_SECONDS = env.int("KYC_PROCESSING_TIMEOUT_SECONDS", 300, minimum=10)
+# ... until it has been tried this many times; then it moves to `failed`.
+KYC_MAX_ATTEMPTS = env.int("KYC_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# An OCR message owed but not on the broker (broker down at upload) is sent after this.
+KYC_DISPATCH_GRACE_SECONDS = env.int("KYC_DISPATCH_GRACE_SECONDS", 15, minimum=1)
+# How often the embedded worker runs the reaper (production: an ECS scheduled task).
+REAPER_INTERVAL_SECONDS = env.int("REAPER_INTERVAL_SECONDS", 30, minimum=1)
 
 # --- security (production) -------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class KycConfig(AppConfig):
     name = "kyc"
     verbose_name = "KYC"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from filot.broker import register_periodic
+        from kyc.services import reap_stuck_documents
+
+        # The embedded worker (make run) runs the reaper itself; in production an ECS
+        # scheduled task runs `manage.py reap_stuck_documents`.
+        register_periodic(
+            "reap_stuck_documents", reap_stuck_documents, every=lambda: settings.REAPER_INTERVAL_SECONDS
+        )

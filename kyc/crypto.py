@@ -4,6 +4,7 @@ equality look-ups, and the masked form shown in APIs and the admin."""
 import functools
 import hashlib
 import hmac
+import json
 import re
 from typing import Any
 
@@ -110,6 +111,35 @@ class EncryptedNikField(models.TextField):
 
     def get_lookup(self, lookup_name: str) -> type[Lookup] | None:
         # Refused loudly (FieldError) rather than a filter that silently never matches.
+        if lookup_name != "isnull":
+            return None
+        return super().get_lookup(lookup_name)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON object held as a Fernet token (same keys and rotation as the NIK).
+
+    For what the OCR read off a card: name, birth date, address and NIK are all
+    personal data. No look-ups but `isnull`; equality on the NIK goes through a blind
+    index stored beside it.
+    """
+
+    description = "JSON, encrypted at rest"
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return value
+        return encrypt_nik(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+    def from_db_value(self, value: str | None, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is None or value == "":
+            return None if value is None else {}
+        return json.loads(decrypt_nik(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_lookup(self, lookup_name: str) -> type[Lookup] | None:
         if lookup_name != "isnull":
             return None
         return super().get_lookup(lookup_name)

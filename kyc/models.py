@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from kyc.crypto import EncryptedNikField
+from kyc.crypto import EncryptedJSONField, EncryptedNikField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -81,6 +81,7 @@ class Status(models.TextChoices):
 
 
 TERMINAL_STATUSES = frozenset({Status.AUTO_APPROVED, Status.AUTO_REJECTED, Status.APPROVED, Status.REJECTED})
+VERIFIED_STATUSES = frozenset({Status.AUTO_APPROVED, Status.APPROVED})
 # Statuses in which a document still stands for its owner: re-uploading the same
 # bytes returns it instead of starting over.
 ACTIVE_STATUSES = frozenset(set(Status) - {Status.FAILED, Status.AUTO_REJECTED, Status.REJECTED})
@@ -120,6 +121,9 @@ class Document(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
+    # Set once the OCR message is on the broker; empty while a send is owed (broker
+    # down at upload, or a crash between commit and send): the reaper sends it.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -156,11 +160,13 @@ class Document(ConcurrentTransitionMixin, models.Model):
         self.attempts += 1
         self.failure_reason = ""
         self.processing_started_at = timezone.now()
+        self.dispatched_at = None
 
     @transition(field=status, source=Status.PROCESSING, target=Status.PROCESSING)
     def retry(self) -> None:
         self.attempts += 1
         self.processing_started_at = timezone.now()
+        self.dispatched_at = None
 
     @transition(field=status, source=Status.PROCESSING, target=Status.FAILED)
     def fail(self, reason: str) -> None:
@@ -214,3 +220,31 @@ class DocumentTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.from_status} -> {self.to_status}"
+
+
+class OcrResult(models.Model):
+    """What the OCR engine read off a document's card, saved once by the pipeline.
+
+    The fields (name, NIK, birth date, address...) are personal data: encrypted at
+    rest as one JSON object, with a blind index of the card's NIK beside them for the
+    duplicate-identity check. Confidence, quality and checks carry no personal data.
+    """
+
+    document = models.OneToOneField(
+        Document, on_delete=models.PROTECT, primary_key=True, related_name="ocr_result"
+    )
+    doc_type = models.CharField(max_length=8)  # what the engine saw: KTP, NPWP or UNKNOWN
+    fields = EncryptedJSONField(default=dict)
+    nik_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    confidence = models.JSONField(default=dict)
+    quality = models.JSONField(default=dict)
+    checks = models.JSONField(default=list)  # engine's consistency checks: [{code, message}]
+    timings_ms = models.JSONField(default=dict)
+    providers = models.JSONField(default=list)
+    gpu_processed = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+    reading_key = models.CharField(max_length=255)  # the full reading JSON in private storage
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"OCR of {self.document_id}"

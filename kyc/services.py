@@ -6,20 +6,37 @@ process (storage deletes, broker messages) runs after commit.
 """
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from filot.correlation import current_correlation_id
 from filot.errors import Conflict, PayloadTooLarge
+from kyc import scoring
 from kyc.crypto import nik_blind_index
-from kyc.models import ACTIVE_STATUSES, ActorKind, Document, DocumentTransition, Profile, User
+from kyc.models import (
+    ACTIVE_STATUSES,
+    VERIFIED_STATUSES,
+    ActorKind,
+    DocType,
+    Document,
+    DocumentTransition,
+    OcrResult,
+    Profile,
+    Status,
+    User,
+)
+from kyc.signals import document_needs_review
 from kyc.validators import NormalizedImage, validate_and_normalize
 from ocr_gpu.engine.nik import decode_nik
 
@@ -196,15 +213,229 @@ def start_kyc_workflow(
     return document
 
 
-def dispatch_ocr(document: Document) -> None:
-    """Put the document on the OCR queue. A broker outage is logged, not raised:
-    the upload stands, and the reaper re-sends documents stuck in `processing`."""
-    from ocr_gpu.tasks import recognize
+def dispatch_ocr(document: Document) -> bool:
+    """Put the document's OCR pipeline on the broker and note that it is there.
+
+    A broker outage is logged, not raised: the upload stands with `dispatched_at`
+    empty, and the reaper sends it once the broker is back. Nothing uploaded is lost.
+    """
+    from kyc.tasks import ocr_pipeline
 
     try:
-        recognize.send_with_options(
-            args=(str(document.id), document.storage_key, document.doc_type),
+        ocr_pipeline(
+            document_id=str(document.id),
+            storage_key=document.storage_key,
+            doc_type=document.doc_type,
             correlation_id=document.correlation_id,
-        )
+        ).run()
     except Exception as error:  # any broker failure: the reaper covers it
         log.error("ocr_dispatch_failed", document_id=str(document.id), error=str(error))
+        return False
+    # Only while still in the attempt we sent for: a late confirmation must not mark a
+    # newer attempt as sent.
+    Document.objects.filter(
+        pk=document.pk, status=Status.PROCESSING, attempts=document.attempts, dispatched_at__isnull=True
+    ).update(dispatched_at=timezone.now())
+    log.info("ocr_dispatched", document_id=str(document.id), attempt=document.attempts)
+    return True
+
+
+# --- the OCR result, scoring and the decision ----------------------------------------
+def ingest_reading(*, document_id: str, reading_key: str) -> Document | None:
+    """Save what the OCR read, score it and decide, in one transaction with the row locked.
+
+    A document no longer in `processing` means this is a duplicate delivery (a
+    redelivered or re-sent message after the first one was ingested): it is logged and
+    nothing changes. Returns the decided document, or None for a duplicate.
+    """
+    reading = _load_reading(reading_key)
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("owner").get(pk=document_id)
+        if document.status != Status.PROCESSING:
+            log.warning("ocr_result_duplicate", document_id=document_id, status=document.status)
+            return None
+        fields = dict(reading.get("fields") or {})
+        OcrResult.objects.update_or_create(
+            document=document,
+            defaults={
+                "doc_type": reading.get("doc_type") or "UNKNOWN",
+                "fields": fields,
+                "nik_hash": nik_blind_index(fields["nik"]) if fields.get("nik") else "",
+                "confidence": reading.get("confidence") or {},
+                "quality": reading.get("quality") or {},
+                "checks": reading.get("checks") or [],
+                "timings_ms": reading.get("timings_ms") or {},
+                "providers": reading.get("providers") or [],
+                "gpu_processed": bool(reading.get("gpu_processed")),
+                "error": (reading.get("error") or "")[:300],
+                "reading_key": reading_key,
+            },
+        )
+        gpu = bool(reading.get("gpu_processed"))
+        _apply(document, lambda doc: doc.complete_ocr(gpu_processed=gpu), reason="OCR read the card")
+        evaluation = scoring.evaluate(
+            reading=reading,
+            declared_type=document.doc_type,
+            applicant=_applicant(document.owner),
+            nik_verified_elsewhere=lambda nik: nik_verified_elsewhere(nik=nik, owner=document.owner),
+            ktp_fields=_ktp_fields_on_file(document),
+        )
+        reasons = evaluation.reasons_as_dicts()
+        _apply(
+            document,
+            lambda doc: doc.record_evaluation(score=evaluation.score, reasons=reasons),
+            reason=f"scored {evaluation.score}",
+        )
+        outcome = scoring.decide(
+            evaluation.score,
+            approve_above=settings.KYC_APPROVE_ABOVE,
+            reject_below=settings.KYC_REJECT_BELOW,
+        )
+        decide = {
+            Status.AUTO_APPROVED: Document.auto_approve,
+            Status.AUTO_REJECTED: Document.auto_reject,
+            Status.NEEDS_REVIEW: Document.send_to_review,
+        }[outcome]
+        _apply(document, decide, reason=_decision_reason(outcome, evaluation))
+        if outcome == Status.NEEDS_REVIEW:
+            document_needs_review.send(sender=Document, document=document)
+    log.info(
+        "document_decided",
+        document_id=document_id,
+        outcome=outcome,
+        score=evaluation.score,
+        reasons=[reason["code"] for reason in reasons],
+        gpu_processed=gpu,
+    )
+    return document
+
+
+def _apply(
+    document: Document, transition: Callable[[Document], None], *, reason: str, actor_id: str = ""
+) -> None:
+    """One system transition on a document already locked by the caller, saved and audited."""
+    before = document.status
+    transition(document)
+    document.save()
+    _record_transition(document, before, actor_kind=ActorKind.SYSTEM, actor_id=actor_id, reason=reason)
+
+
+def _decision_reason(outcome: str, evaluation: scoring.Evaluation) -> str:
+    problems = [reason.code for reason in evaluation.reasons if reason.effect < 0]
+    return f"{outcome} at score {evaluation.score}" + (f": {', '.join(problems)}" if problems else "")
+
+
+def _load_reading(reading_key: str) -> dict:
+    with default_storage.open(reading_key, "rb") as stored:
+        return json.loads(stored.read())
+
+
+def _applicant(user: User) -> scoring.Applicant:
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return scoring.Applicant()
+    return scoring.Applicant(
+        full_name=profile.full_name, date_of_birth=profile.date_of_birth, nik=profile.nik or ""
+    )
+
+
+def nik_verified_elsewhere(*, nik: str, owner: User) -> bool:
+    """Does another account hold a verified card with this NIK? (blind index, no decryption)"""
+    return (
+        OcrResult.objects.filter(nik_hash=nik_blind_index(nik), document__status__in=VERIFIED_STATUSES)
+        .exclude(document__owner=owner)
+        .exists()
+    )
+
+
+def _ktp_fields_on_file(document: Document) -> dict | None:
+    """For an NPWP: the fields of the same applicant's most recent KTP that was not rejected."""
+    if document.doc_type != DocType.NPWP:
+        return None
+    result = (
+        OcrResult.objects.filter(
+            document__owner=document.owner, document__doc_type=DocType.KTP, doc_type="KTP"
+        )
+        .exclude(document__status__in=[Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED])
+        .order_by("-created_at")
+        .first()
+    )
+    return dict(result.fields) if result is not None else None
+
+
+def fail_ocr(*, document_id: str, reason: str) -> Document | None:
+    """The OCR gave up on the document: `failed`, with a reason the client can show.
+    Idempotent: a document that has moved on already is left alone."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if document.status != Status.PROCESSING:
+            log.warning("ocr_failure_ignored", document_id=document_id, status=document.status)
+            return None
+        _apply(document, lambda doc: doc.fail(reason), reason=reason)
+    log.warning("document_failed", document_id=document_id, reason=reason)
+    return document
+
+
+# --- the reaper -----------------------------------------------------------------------
+@dataclass
+class ReaperReport:
+    sent: int = 0  # OCR messages owed (broker was down) and now sent
+    resent: int = 0  # stuck past the timeout: another attempt
+    failed: int = 0  # stuck with no attempts left
+    started: int = 0  # uploaded but never started (crash between commit and start)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "resent": self.resent, "failed": self.failed, "started": self.started}
+
+
+def reap_stuck_documents(*, now: dt.datetime | None = None) -> ReaperReport:
+    """Get every document that lost its way back on it; the database is the source of truth.
+
+    - `processing`, OCR message never reached the broker, older than the dispatch
+      grace: send it (same attempt);
+    - `processing` longer than the timeout since its message was sent: another attempt
+      (re-send), or `failed` once `KYC_MAX_ATTEMPTS` attempts were made;
+    - `uploaded` older than the grace (the process died between commit and start): start.
+    A re-sent document whose first message is still alive is harmless: whichever
+    result arrives second finds the document decided and changes nothing.
+    """
+    now = now or timezone.now()
+    grace = now - dt.timedelta(seconds=settings.KYC_DISPATCH_GRACE_SECONDS)
+    timeout = now - dt.timedelta(seconds=settings.KYC_PROCESSING_TIMEOUT_SECONDS)
+    report = ReaperReport()
+    owed = Document.objects.filter(
+        status=Status.PROCESSING, dispatched_at__isnull=True, processing_started_at__lt=grace
+    )
+    for document in owed.order_by("processing_started_at")[:500]:
+        report.sent += dispatch_ocr(document)
+    stuck = Document.objects.filter(status=Status.PROCESSING, dispatched_at__lt=timeout)
+    for document_id in stuck.order_by("dispatched_at").values_list("id", flat=True)[:500]:
+        outcome = _retry_or_fail(document_id, timeout)
+        report.resent += outcome == "resent"
+        report.failed += outcome == "failed"
+    never_started = Document.objects.filter(status=Status.UPLOADED, created_at__lt=grace)
+    for document_id in never_started.values_list("id", flat=True)[:500]:
+        start_kyc_workflow(document_id=document_id, actor_kind=ActorKind.SYSTEM, actor_id="reaper")
+        report.started += 1
+    if any(report.as_dict().values()):
+        log.warning("stuck_documents_reaped", **report.as_dict())
+    return report
+
+
+def _retry_or_fail(document_id: uuid.UUID, timeout: dt.datetime) -> str:
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if (
+            document.status != Status.PROCESSING
+            or not document.dispatched_at
+            or document.dispatched_at >= timeout
+        ):
+            return "moved on"  # decided or re-sent since the query
+        if document.attempts >= settings.KYC_MAX_ATTEMPTS:
+            reason = f"OCR did not finish after {document.attempts} attempts."
+            _apply(document, lambda doc: doc.fail(reason), reason=reason, actor_id="reaper")
+            log.error("document_failed", document_id=str(document_id), reason=reason)
+            return "failed"
+        _apply(document, lambda doc: doc.retry(), reason="stuck in processing: sent again", actor_id="reaper")
+        transaction.on_commit(lambda: dispatch_ocr(document))
+    return "resent"

@@ -46,7 +46,13 @@ def publish_result(payload: dict) -> None:
         log.warning("ocr_result_publish_failed", error=str(error))
 
 
-@dramatiq.actor(queue_name=OCR_QUEUE, max_retries=settings.OCR_GPU_MAX_RETRIES, time_limit=120_000)
+@dramatiq.actor(
+    queue_name=OCR_QUEUE,
+    max_retries=settings.OCR_GPU_MAX_RETRIES,
+    min_backoff=settings.OCR_RETRY_MIN_BACKOFF_MS,
+    max_backoff=settings.OCR_RETRY_MAX_BACKOFF_MS,
+    time_limit=120_000,
+)
 def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
     from ocr_gpu.engine import read_card  # heavy: ONNX Runtime and OpenCV load here, once
 
@@ -54,10 +60,14 @@ def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
     with default_storage.open(storage_key, "rb") as image:
         reading = read_card(image.read(), doc_type_hint=doc_type, config=engine_config())
     contract = reading.to_contract()
+    # The stored reading: the contract plus what reviewers and the scorer use.
+    record = {**contract, "checks": reading.checks, "providers": reading.providers, "lines": reading.lines}
     key = reading_key(storage_key)
     if default_storage.exists(key):
         default_storage.delete(key)  # a retried read replaces the earlier one
-    default_storage.save(key, ContentFile(json.dumps(contract).encode()))
+    saved = default_storage.save(key, ContentFile(json.dumps(record).encode()))
+    if saved != key:  # a concurrent read of the same document won the name: use ours anyway
+        key = saved
     log.info(
         "ocr_done",
         document_id=document_id,

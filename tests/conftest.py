@@ -1,6 +1,9 @@
 """Shared fixtures. The test environment itself (PostgreSQL, Redis) is set up by
 tests/environment.py, a plugin loaded before Django reads its settings."""
 
+import io
+import logging
+
 import pytest
 
 
@@ -97,3 +100,16 @@ def ktp_jpeg() -> bytes:
         if card.doc_type == "KTP" and card.difficulty == "clean":
             return jpeg
     raise AssertionError("the generator made no clean KTP in 50 cards")
+
+
+@pytest.fixture
+def log_output():
+    """The lines the configured root formatter renders, captured in memory."""
+    root = logging.getLogger()
+    formatter = root.handlers[0].formatter
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    yield stream
+    root.removeHandler(handler)

@@ -4,7 +4,6 @@ import io
 import json
 import logging
 
-import pytest
 import structlog
 
 from filot.correlation import bind_correlation_id, unbind_correlation_id
@@ -13,19 +12,6 @@ from filot.logging import mask_text
 # Synthetic numbers only: a structurally valid but invented NIK and NPWP.
 NIK = "3171011708900001"
 NPWP = "12.345.678.9-012.345"
-
-
-@pytest.fixture
-def log_output():
-    """The lines the configured root formatter renders, captured in memory."""
-    root = logging.getLogger()
-    formatter = root.handlers[0].formatter
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    root.addHandler(handler)
-    yield stream
-    root.removeHandler(handler)
 
 
 def test_a_standard_library_log_line_with_a_nik_is_masked(log_output):

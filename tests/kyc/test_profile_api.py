@@ -69,7 +69,9 @@ def test_unknown_profile_fields_are_refused(alice_api):
     assert response.json()["error"]["details"] == {"verified": ["Unknown field."]}
 
 
-@pytest.mark.parametrize("phone", ["+33472-2577014426-105", "1" * 21, "+62 812 x456"], ids=["21-chars", "21-digits", "letter"])
+@pytest.mark.parametrize(
+    "phone", ["+33472-2577014426-105", "1" * 21, "+62 812 x456"], ids=["21-chars", "21-digits", "letter"]
+)
 def test_a_phone_that_does_not_fit_is_refused_with_400_not_a_database_error(alice_api, alice, phone):
     response = put_profile(alice_api, phone=phone)
     assert response.status_code == 400

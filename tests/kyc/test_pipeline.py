@@ -1,0 +1,220 @@
+"""The verification pipeline end to end: the API, a real Redis broker, real dramatiq
+worker threads, the real OCR engine, the database. Synthetic cards only."""
+
+import io
+import json
+import time
+
+import dramatiq
+import pytest
+from django.core.files.storage import default_storage
+from django.dispatch import receiver
+from PIL import Image
+
+from filot.broker import MESSAGE_SCHEMA_VERSION
+from kyc import services
+from kyc.models import TERMINAL_STATUSES, Document, DocumentTransition, OcrResult, Status
+from kyc.signals import document_needs_review
+from kyc.tasks import ingest_ocr_result
+from ocr_gpu.engine.cards import render_card
+from ocr_gpu.tasks import recognize
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+SEED = 20261122
+SETTLED = {*TERMINAL_STATUSES, Status.NEEDS_REVIEW, Status.FAILED}
+
+
+@pytest.fixture
+def worker():
+    """Worker threads consuming both queues of the real Redis broker, in this process."""
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    yield worker
+    worker.stop()
+    broker.flush_all()
+
+
+def clean_card(doc_type: str, *, skip: int = 0):
+    """A clean synthetic card of this type whose NIK agrees with the card."""
+    for index in range(200):
+        card, jpeg = render_card(SEED, index)
+        if card.doc_type == doc_type and card.difficulty == "clean" and not card.expected_checks:
+            if skip == 0:
+                return card, jpeg
+            skip -= 1
+    raise AssertionError(f"no clean {doc_type} in 200 cards")
+
+
+def declare(client, card, **changes):
+    body = {
+        "full_name": card.fields["name"],
+        "date_of_birth": card.fields["birth_date"],
+        "nik": card.fields["nik"],
+        "phone": "+62 812 0000 0000",
+    }
+    response = client.put("/api/v1/profile", {**body, **changes}, format="json")
+    assert response.status_code == 200, response.content
+
+
+def upload(client, jpeg: bytes, doc_type: str = "KTP", **headers) -> str:
+    file = io.BytesIO(jpeg)
+    file.name = "card.jpg"
+    response = client.post(
+        "/api/v1/documents", {"doc_type": doc_type, "file": file}, format="multipart", **headers
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def wait_settled(document_id: str, timeout: float = 90.0) -> Document:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        document = Document.objects.get(pk=document_id)
+        if document.status in SETTLED:
+            return document
+        time.sleep(0.2)
+    raise AssertionError(f"{document_id} still {document.status} after {timeout} s")
+
+
+def test_a_clean_ktp_matching_the_profile_is_auto_approved(worker, alice_api, log_output):
+    card, jpeg = clean_card("KTP")
+    declare(alice_api, card)
+    document_id = upload(alice_api, jpeg, HTTP_X_REQUEST_ID="pipeline-approve-1")
+
+    document = wait_settled(document_id)
+
+    assert document.status == Status.AUTO_APPROVED, document.reasons
+    assert document.score > 85
+    assert {"name_matches", "nik_consistent"} <= {reason["code"] for reason in document.reasons}
+    path = list(document.transitions.values_list("to_status", flat=True))
+    assert path == ["uploaded", "processing", "ocr_completed", "ai_evaluated", "auto_approved"]
+    assert OcrResult.objects.get(document=document).fields["nik"] == card.fields["nik"]
+    status = alice_api.get(f"/api/v1/verification/status/{document_id}").json()
+    assert status["decision"] == "auto_approved"
+    fields = alice_api.get(f"/api/v1/documents/{document_id}").json()["fields"]
+    assert fields["name"] == card.fields["name"]
+    assert fields["nik"] != card.fields["nik"] and fields["nik"].startswith(card.fields["nik"][:4])
+
+    # Every log line of the document's path carries its correlation id; none the NIK.
+    ours = [line for line in log_output.getvalue().splitlines() if document_id in line]
+    for event in ("document_uploaded", "ocr_dispatched", "ocr_done", "document_decided"):
+        assert any(event in line for line in ours), event
+    assert all("correlation_id=pipeline-approve-1" in line for line in ours)
+    assert card.fields["nik"] not in log_output.getvalue()
+
+
+def test_a_card_whose_name_contradicts_the_profile_needs_review(worker, alice_api):
+    opened = []
+
+    @receiver(document_needs_review, weak=False)
+    def note(sender, document, **kwargs):
+        opened.append(document.id)
+
+    try:
+        card, jpeg = clean_card("KTP", skip=1)
+        declare(alice_api, card, full_name="Bambang Pamungkas")
+        document_id = upload(alice_api, jpeg)
+        document = wait_settled(document_id)
+    finally:
+        document_needs_review.disconnect(note)
+
+    assert document.status == Status.NEEDS_REVIEW
+    assert "name_mismatch" in {reason["code"] for reason in document.reasons}
+    assert 35 <= document.score <= 85
+    assert [str(id_) for id_ in opened] == [document_id]
+
+
+def test_an_image_that_is_not_a_card_is_rejected_at_once_with_a_reason(worker, alice_api):
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 600), (90, 140, 60)).save(buffer, "JPEG")
+
+    document = wait_settled(upload(alice_api, buffer.getvalue()))
+
+    assert document.status == Status.AUTO_REJECTED
+    assert document.score == 0
+    assert document.attempts == 1  # decided, not retried
+    assert [reason["code"] for reason in document.reasons] == ["card_unreadable"]
+    assert "could not be read" in document.reasons[0]["message"]
+
+
+def test_the_same_result_delivered_twice_gives_one_outcome_and_one_audit_trail(worker, alice_api):
+    card, jpeg = clean_card("KTP")
+    declare(alice_api, card)
+    document_id = upload(alice_api, jpeg)
+    document = wait_settled(document_id)
+    trail = list(document.transitions.values_list("id", "to_status"))
+
+    reading_key = OcrResult.objects.get(document_id=document_id).reading_key
+    ingest_ocr_result.send(document_id, reading_key)  # a redelivery
+    dramatiq.get_broker().join("default", timeout=30_000)
+    worker.join()
+
+    document.refresh_from_db()
+    assert document.status == Status.AUTO_APPROVED
+    assert list(document.transitions.values_list("id", "to_status")) == trail
+    assert OcrResult.objects.filter(document_id=document_id).count() == 1
+
+
+def test_an_ocr_that_keeps_failing_is_retried_then_the_document_fails(worker, alice, settings):
+    # The OCR message takes its retry policy from the settings when it is sent.
+    settings.OCR_GPU_MAX_RETRIES = 1
+    settings.OCR_RETRY_MIN_BACKOFF_MS = settings.OCR_RETRY_MAX_BACKOFF_MS = 200
+    broken = Document.objects.create(
+        owner=alice,
+        doc_type="KTP",
+        storage_key=f"documents/{alice.id}/gone/original.jpg",  # nothing stored: every read fails
+        sha256="0" * 64,
+        size_bytes=1,
+        detected_type="jpeg",
+        width=900,
+        height=600,
+        correlation_id="retry-test",
+    )
+    services.start_kyc_workflow(document_id=broken.id)
+
+    failed = wait_settled(str(broken.id), timeout=60)
+
+    assert failed.status == Status.FAILED
+    assert failed.failure_reason == "The card could not be read after 2 tries."
+    assert failed.transitions.last().actor_kind == "system"
+
+
+def test_a_message_with_an_unknown_schema_version_is_dead_lettered_not_misread(worker, alice_api, log_output):
+    _card, jpeg = clean_card("KTP")
+    document_id = upload(alice_api, jpeg)
+    wait_settled(document_id)
+    reading_key = OcrResult.objects.get(document_id=document_id).reading_key
+    broker = dramatiq.get_broker()
+
+    future = ingest_ocr_result.message_with_options(
+        args=(document_id, reading_key), schema_version=MESSAGE_SCHEMA_VERSION + 1
+    )
+    broker.enqueue(future)
+    broker.join("default", timeout=30_000)
+    worker.join()
+
+    dead_letters = f"{broker.namespace}:default.XQ.msgs"  # redis id -> encoded message
+    deadline = time.monotonic() + 10
+    while not any(future.message_id.encode() in body for body in broker.client.hvals(dead_letters)):
+        assert time.monotonic() < deadline, "the refused message never reached the dead letters"
+        time.sleep(0.1)
+    assert "message_schema_version_refused" in log_output.getvalue()
+
+
+def test_recognize_writes_the_reading_beside_the_image_and_never_the_database(
+    alice_api, django_assert_num_queries
+):
+    card, jpeg = clean_card("NPWP")
+    name = default_storage.save("documents/x/y/original.jpg", io.BytesIO(jpeg))
+    with django_assert_num_queries(0):
+        key = recognize.fn("y", name, "NPWP")
+    assert key == "documents/x/y/reading.json"
+    with default_storage.open(key) as stored:
+        reading = json.loads(stored.read())
+    assert reading["doc_type"] == "NPWP"
+    assert reading["fields"]["name"] == card.fields["name"]
+    assert {"checks", "providers", "lines"} <= reading.keys()
+    assert DocumentTransition.objects.count() == 0

@@ -1,0 +1,131 @@
+"""The reaper: documents that lost their way are sent again, or failed, from the database."""
+
+import datetime as dt
+import json
+
+import dramatiq
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from kyc import services
+from kyc.models import Document, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ocr_queue():
+    """The OCR messages waiting on the real Redis broker (no worker is running)."""
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+
+    def messages() -> list[str]:
+        return [
+            message_id.decode() for message_id in broker.client.lrange(f"{broker.namespace}:ocr-gpu", 0, -1)
+        ]
+
+    yield messages
+    broker.flush_all()
+
+
+def make_document(
+    owner, *, status=Status.PROCESSING, attempts=1, started_ago=0, dispatched_ago=None
+) -> Document:
+    now = timezone.now()
+    document = Document.objects.create(
+        owner=owner,
+        doc_type="KTP",
+        storage_key=f"documents/{owner.id}/{now.timestamp()}/original.jpg",
+        sha256="a" * 64,
+        size_bytes=10,
+        detected_type="jpeg",
+        width=900,
+        height=600,
+        correlation_id="reaper-test",
+    )
+    Document.objects.filter(pk=document.pk).update(
+        status=status,
+        attempts=attempts,
+        processing_started_at=now - dt.timedelta(seconds=started_ago),
+        dispatched_at=None if dispatched_ago is None else now - dt.timedelta(seconds=dispatched_ago),
+        created_at=now - dt.timedelta(seconds=started_ago),
+    )
+    document.refresh_from_db()
+    return document
+
+
+def test_an_ocr_message_that_never_reached_the_broker_is_sent(alice, ocr_queue, settings):
+    settings.KYC_DISPATCH_GRACE_SECONDS = 15
+    owed = make_document(alice, started_ago=60)
+    recent = make_document(alice, started_ago=2)
+
+    report = services.reap_stuck_documents()
+
+    assert report.sent == 1
+    owed.refresh_from_db()
+    recent.refresh_from_db()
+    assert owed.dispatched_at is not None and owed.attempts == 1  # the same attempt, now on its way
+    assert recent.dispatched_at is None  # its upload request may still be sending it
+    assert len(ocr_queue()) == 1
+
+
+def test_a_document_stuck_past_the_timeout_gets_another_attempt(
+    alice, ocr_queue, settings, django_capture_on_commit_callbacks
+):
+    settings.KYC_PROCESSING_TIMEOUT_SECONDS = 300
+    stuck = make_document(alice, attempts=1, started_ago=900, dispatched_ago=900)
+    busy = make_document(alice, attempts=1, started_ago=100, dispatched_ago=100)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.reap_stuck_documents()
+
+    assert (report.resent, report.failed) == (1, 0)
+    stuck.refresh_from_db()
+    assert stuck.status == Status.PROCESSING
+    assert stuck.attempts == 2
+    assert stuck.dispatched_at is not None
+    last = stuck.transitions.last()
+    assert (last.actor_kind, last.actor_id, last.reason) == (
+        "system",
+        "reaper",
+        "stuck in processing: sent again",
+    )
+    busy.refresh_from_db()
+    assert busy.attempts == 1 and not busy.transitions.exists()
+    assert len(ocr_queue()) == 1
+
+
+def test_a_document_out_of_attempts_fails_with_a_reason(alice, ocr_queue, settings):
+    settings.KYC_MAX_ATTEMPTS = 3
+    stuck = make_document(alice, attempts=3, started_ago=900, dispatched_ago=900)
+
+    report = services.reap_stuck_documents()
+
+    assert (report.resent, report.failed) == (0, 1)
+    stuck.refresh_from_db()
+    assert stuck.status == Status.FAILED
+    assert stuck.failure_reason == "OCR did not finish after 3 attempts."
+    assert ocr_queue() == []
+
+
+def test_an_upload_that_was_never_started_is_started(alice, ocr_queue, django_capture_on_commit_callbacks):
+    forgotten = make_document(alice, status=Status.UPLOADED, attempts=0, started_ago=120)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.reap_stuck_documents()
+
+    assert report.started == 1
+    forgotten.refresh_from_db()
+    assert forgotten.status == Status.PROCESSING and forgotten.attempts == 1
+    assert len(ocr_queue()) == 1
+
+
+def test_decided_documents_are_left_alone_and_the_command_prints_counts(alice, ocr_queue, capsys):
+    make_document(alice, status=Status.AUTO_APPROVED, started_ago=9000, dispatched_ago=9000)
+    make_document(alice, status=Status.FAILED, started_ago=9000, dispatched_ago=9000)
+
+    call_command("reap_stuck_documents", "--json")
+
+    assert json.loads(capsys.readouterr().out) == {"failed": 0, "resent": 0, "sent": 0, "started": 0}
+    assert ocr_queue() == []

@@ -1,0 +1,170 @@
+"""A local FiLot stack in subprocesses, for tests that kill and restart its parts:
+a private redis-server, gunicorn serving the API, `manage.py rundramatiq` workers.
+
+It shares the test database (pytest-django's, so tests using it need
+`django_db(transaction=True)`), and gets its own Redis and data folder.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class LocalStack:
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.redis_port = free_port()
+        self.web_port = free_port()
+        self.logs = data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "FILOT_DATA_DIR": str(data_dir),
+            "OMP_THREAD_LIMIT": "1",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.redis: subprocess.Popen | None = None
+        self.web: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    # --- processes ----------------------------------------------------------------
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        return subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_redis(self) -> None:
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.redis = self._start(
+            "redis",
+            [
+                server,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+        )
+        wait_for_port(self.redis_port)
+
+    def stop_redis(self) -> None:
+        self._stop(self.redis)
+        self.redis = None
+
+    def start_web(self) -> None:
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.web = self._start(
+            "web",
+            [gunicorn, "filot.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "1",
+             "--threads", "4", "--timeout", "60"],
+        )  # fmt: skip
+        wait_for_port(self.web_port, timeout=60)
+
+    def start_worker(self, *queues: str) -> subprocess.Popen:
+        args = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"]
+        if queues:
+            args += ["--queues", *queues]
+        worker = self._start(f"worker-{len(self.workers)}", args)
+        self.workers.append(worker)
+        return worker
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL the process and everything it started: a crash, no clean shutdown."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def manage(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+
+    def _stop(self, process: subprocess.Popen | None) -> None:
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill(process)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            self._stop(worker)
+        self._stop(self.web)
+        self._stop(self.redis)
+
+    # --- the API --------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def applicant(self, email: str, password: str = "correct-horse-battery-42") -> requests.Session:
+        session = requests.Session()
+        response = session.post(
+            f"{self.url}/api/v1/auth/register", json={"email": email, "password": password}
+        )
+        assert response.status_code == 201, response.text
+        response = session.post(f"{self.url}/api/v1/auth/token", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        session.headers["Authorization"] = f"Bearer {response.json()['access']}"
+        return session
+
+    def upload(self, session: requests.Session, jpeg: bytes, doc_type: str = "KTP") -> str:
+        response = session.post(
+            f"{self.url}/api/v1/documents",
+            data={"doc_type": doc_type},
+            files={"file": ("card.jpg", jpeg, "image/jpeg")},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def log_text(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.logs.glob("*.log")))
