@@ -13,8 +13,13 @@ push gateway or one exporter per process, needs another service or one port per
 process; the folder needs neither.
 
 What is recorded where. Counters and histograms are recorded in the process that
-does the work: the OCR worker (GPU jobs, CPU fallbacks), the `default`-queue worker
-(decisions, verification latency, BULI2 retries). Each worker host serves its own
+does the work: the OCR worker (GPU jobs and their time, by the worker middleware;
+CPU fallbacks), the `default`-queue worker (decisions and the time from upload to
+the automated one, BULI2 retries), the web (reviewers' decisions). Decisions are
+read off the audit trail: every status change writes a DocumentTransition row, and
+`record_decision` (connected in filot/apps.py) counts those that are decisions once
+their transaction commits, so kyc needs no metrics code and a rolled-back decision
+is never counted. Each worker host serves its own
 merged metrics on its port 8080 (filot/worker_http.py); the web serves its own at
 `/metrics`, plus two scrape-time collectors that only the web runs, because they
 read shared state rather than the process's own: `filot_queue_length` (Redis) and
@@ -34,6 +39,7 @@ from collections.abc import Iterable, Iterator
 import redis
 import structlog
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -89,6 +95,28 @@ WORKER_JOBS_IN_FLIGHT = Gauge(
 WORKER_JOBS = Counter(
     "filot_worker_jobs", "Messages processed by this worker host, by queue and outcome.", ["queue", "outcome"]
 )
+
+
+# Statuses a document is decided into (DESIGN.md's lifecycle); the first three are automated.
+AUTOMATED_DECISIONS = frozenset({"auto_approved", "auto_rejected", "needs_review"})
+DECISION_STATUSES = AUTOMATED_DECISIONS | {"approved", "rejected"}
+
+
+def record_decision(sender: type, instance: object, created: bool, **kwargs: object) -> None:
+    """post_save of kyc.DocumentTransition: count a decision, time an automated one from upload."""
+    if not created or instance.to_status not in DECISION_STATUSES:
+        return
+    outcome = instance.to_status
+    latency_ms = None
+    if outcome in AUTOMATED_DECISIONS:
+        latency_ms = max(0.0, (instance.at - instance.document.created_at).total_seconds() * 1000)
+
+    def record() -> None:
+        DECISIONS.labels(outcome=outcome).inc()
+        if latency_ms is not None:
+            VERIFICATION_LATENCY_MS.observe(latency_ms)
+
+    transaction.on_commit(record)
 
 
 def multiprocess_dir() -> str:

@@ -1,6 +1,7 @@
 """/metrics: Prometheus text for internal scrapers only, with the contract names."""
 
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -122,3 +123,81 @@ def test_probes_by_task_address_are_answered_but_other_paths_keep_host_validatio
     assert client.get("/metrics", HTTP_HOST="10.0.3.17:8080").status_code in (401, 403)
     assert client.get("/api/v1/documents", HTTP_HOST="10.0.3.17:8080").status_code == 400
     assert client.get("/health", HTTP_HOST="kyc.example.com").status_code == 200
+
+
+@pytest.fixture
+def worker():
+    """dramatiq worker threads on the real Redis broker, in this process (so its metrics too)."""
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    yield worker
+    worker.stop()
+    broker.flush_all()
+
+
+def samples(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` that carry `labels` (in any order); 0 when absent."""
+    total = 0.0
+    for found, number in re.findall(rf"^{re.escape(name)}(\{{[^}}]*\}})? (\S+)$", text, re.MULTILINE):
+        carried = dict(re.findall(r'(\w+)="([^"]*)"', found))
+        if labels.items() <= carried.items():
+            total += float(number)
+    return total
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_after_a_document_is_decided_the_scrape_has_real_values_for_every_contract_metric(
+    client, alice_api, internal_key, worker
+):
+    from ocr_gpu.engine.cards import render_card
+
+    card, jpeg = next(
+        (card, jpeg)
+        for card, jpeg in (render_card(20261122, index) for index in range(100))
+        if card.doc_type == "KTP" and card.difficulty == "clean" and not card.expected_checks
+    )
+    profile = {
+        "full_name": card.fields["name"],
+        "date_of_birth": card.fields["birth_date"],
+        "nik": card.fields["nik"],
+        "phone": "+62 812 0000 0000",
+    }
+    assert alice_api.put("/api/v1/profile", profile, format="json").status_code == 200
+    before = scrape(client)
+    response = alice_api.post(
+        "/api/v1/documents",
+        {"doc_type": "KTP", "file": SimpleUploadedFile("ktp.jpg", jpeg, content_type="image/jpeg")},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    document_id = response.json()["id"]
+    deadline = time.monotonic() + 90
+    decided = {"auto_approved", "auto_rejected", "needs_review"}
+    while Document.objects.get(pk=document_id).status not in decided | {"failed"}:
+        assert time.monotonic() < deadline, "no decision within 90 s"
+        time.sleep(0.2)
+    outcome = Document.objects.get(pk=document_id).status
+    assert outcome in decided
+    after = scrape(client)
+
+    def grew(name: str, **labels: str) -> float:
+        return samples(after, name, **labels) - samples(before, name, **labels)
+
+    assert value(after, f'filot_documents{{status="{outcome}"}}') == 1.0
+    assert value(after, 'filot_queue_length{queue="ocr-gpu"}') == 0.0
+    assert value(after, 'filot_queue_length{queue="default"}') == 0.0
+    assert grew("filot_decisions_total", outcome=outcome) == 1
+    assert grew("filot_verification_latency_ms_count") == 1
+    assert 0 < grew("filot_verification_latency_ms_sum") < 90_000
+    assert grew("filot_gpu_processing_time_ms_count") == 1
+    assert value(after, "filot_gpu_active_jobs") == 0.0
+    assert grew("filot_worker_jobs_total", queue="ocr-gpu", outcome="ok") == 1
+    assert grew("filot_worker_jobs_total", queue="default", outcome="ok") == 1
+    # Nothing retried BULI2 and the GPU was not asked for: present, and zero growth.
+    assert "filot_buli2_retry_count_total" in after and grew("filot_buli2_retry_count_total") == 0
+    assert grew("filot_gpu_fallbacks_total") == 0
