@@ -9,7 +9,8 @@ multiprocess folder (filot/metrics.py); `child_exit` drops a dead process's gaug
 
 from typing import Any
 
-bind = "0.0.0.0:8080"  # noqa: S104 - inside the container; the task's security group guards it
+# All interfaces of the container; the task's security group admits only the ALB.
+bind = "0.0.0.0:8080"
 workers = 2
 worker_class = "gthread"
 threads = 4
@@ -22,6 +23,7 @@ max_requests_jitter = 200
 # Access lines come from the ALB's logs; errors go to stderr and CloudWatch.
 accesslog = None
 errorlog = "-"
+# Only the ALB reaches the container (security group), so its X-Forwarded-* are trusted.
 forwarded_allow_ips = "*"
 
 

@@ -13,17 +13,19 @@ push gateway or one exporter per process, needs another service or one port per
 process; the folder needs neither.
 
 What is recorded where. Counters and histograms are recorded in the process that
-does the work: the OCR worker (GPU jobs and their time, by the worker middleware;
-CPU fallbacks), the `default`-queue worker (decisions and the time from upload to
-the automated one, BULI2 retries), the web (reviewers' decisions). Decisions are
-read off the audit trail: every status change writes a DocumentTransition row, and
-`record_decision` (connected in filot/apps.py) counts those that are decisions once
-their transaction commits, so kyc needs no metrics code and a rolled-back decision
-is never counted. Each worker host serves its own
-merged metrics on its port 8080 (filot/worker_http.py); the web serves its own at
-`/metrics`, plus two scrape-time collectors that only the web runs, because they
-read shared state rather than the process's own: `filot_queue_length` (Redis) and
-`filot_documents` (PostgreSQL). Prometheus (or the CloudWatch agent) scrapes both.
+does the work. The OCR worker: GPU jobs in flight and their time, recorded around
+every `ocr-gpu` message by filot/worker_http.py (actors must not record them again),
+and CPU fallbacks (ocr_gpu/providers.py). The `default`-queue worker: decisions and
+the time from upload to the automated one, and BULI2 retries (the BULI2 client
+increments them). The web: reviewers' decisions. Decisions are read off the audit
+trail: every status change writes a DocumentTransition row, and `record_decision`
+(connected in filot/apps.py) counts those that are decisions once their transaction
+commits, so kyc needs no metrics code and a rolled-back decision is never counted.
+Each worker host serves its own merged metrics on its port 8080
+(filot/worker_http.py); the web serves its own at `/metrics`, plus two scrape-time
+collectors that only the web runs, because they read shared state rather than the
+process's own: `filot_queue_length` (Redis) and `filot_documents` (PostgreSQL).
+Prometheus (or the CloudWatch agent, deploy/monitoring) scrapes both.
 
 Access rule. `/metrics` is internal. It answers only a request carrying
 `Authorization: Bearer <SERVICE_INTERNAL_KEY>`: no credentials is 401, a wrong key

@@ -3,12 +3,14 @@ the task definitions give the code every variable it requires in production."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import botocore.session
 import pytest
+import yaml
 from botocore.validate import ParamValidator
 
 from tests.filot.test_env_example import variables_read_by_the_code
@@ -258,7 +260,7 @@ def test_alarms_are_put_metric_alarm_inputs_with_the_agreed_thresholds():
         20,
         "GreaterThanThreshold",
     )
-    assert queue["Dimensions"] == [{"Name": "queue", "Value": "ocr-gpu"}]
+    assert {"Name": "queue", "Value": "ocr-gpu"} in queue["Dimensions"]
     buli2 = alarms["filot-buli2-retry-depth"]
     assert (buli2["MetricName"], buli2["Threshold"]) == ("filot_buli2_retry_count_total", 10)
     errors = alarms["filot-alb-5xx-rate"]
@@ -286,3 +288,34 @@ def test_every_log_group_the_tasks_write_to_is_created_with_a_retention():
         "cloudWatchLogGroupName"
     ])  # fmt: skip
     assert used <= set(groups)
+
+
+def test_the_cloudwatch_agent_publishes_what_the_alarms_read():
+    """Alarms on filot_* series read the namespace and dimension sets the agent publishes."""
+    agent = json.loads((DEPLOY / "monitoring/cwagent-config.json").read_text())
+    prometheus = agent["logs"]["metrics_collected"]["prometheus"]
+    emf = prometheus["emf_processor"]
+    families = {item["sd_job_name"] for item in prometheus["ecs_service_discovery"]["task_definition_list"]}
+    assert families == {load(name)["family"] for name in TASKS}
+    document = json.loads((DEPLOY / "alarms/cloudwatch-alarms.json").read_text())
+    for alarm in document["alarms"]:
+        if not alarm.get("MetricName", "").startswith("filot_"):
+            continue
+        assert alarm["Namespace"] == emf["metric_namespace"]
+        dimensions = sorted(dimension["Name"] for dimension in alarm["Dimensions"])
+        published = [
+            declaration
+            for declaration in emf["metric_declaration"]
+            if any(re.search(selector, alarm["MetricName"]) for selector in declaration["metric_selectors"])
+        ]
+        assert any(sorted(dims) == dimensions for item in published for dims in item["dimensions"]), alarm[
+            "AlarmName"
+        ]
+    assert prometheus["log_group_name"] in {group["logGroupName"] for group in document["logGroups"]}
+
+
+def test_the_scrape_configuration_sends_the_service_key():
+    config = yaml.safe_load((DEPLOY / "monitoring/prometheus.yaml").read_text())
+    job = config["scrape_configs"][0]
+    assert job["metrics_path"] == "/metrics"
+    assert job["bearer_token_file"]

@@ -119,6 +119,9 @@ def test_each_image_has_a_dockerignore_that_keeps_secrets_and_tests_out():
     for name in ("Dockerfile", "Dockerfile.gpu"):
         ignored = (DEPLOY / f"{name}.dockerignore").read_text().splitlines()
         assert {".git", ".env", "tests", ".venv", "image-versions.json"} <= set(ignored)
+        # What the image runs must stay in the context.
+        for needed in ("deploy/docker-entrypoint.sh", "deploy/gunicorn.conf.py", "manage.py", "requirements"):
+            assert not any(needed == rule or needed.startswith(rule + "/") for rule in ignored), needed
 
 
 def test_the_web_image_collects_static_files_with_the_build_time_settings(tmp_path):
