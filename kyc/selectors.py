@@ -15,7 +15,7 @@ def get_profile(*, user: User) -> Profile:
 
 
 def list_documents_for_user(*, user: User) -> QuerySet[Document]:
-    return Document.objects.filter(owner=user).order_by("-created_at")
+    return Document.objects.filter(owner=user).select_related("ocr_result").order_by("-created_at")
 
 
 def get_document_for_user(*, user: User, document_id: uuid.UUID | str) -> Document:

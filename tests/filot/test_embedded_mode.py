@@ -47,7 +47,7 @@ def embedded_server(tmp_path):
         [*manage, "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=(tmp_path / "serve.log").open("wb"),  # a file: a full pipe would block the server
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -77,3 +77,41 @@ def test_the_demo_reviewer_credentials_are_printed_and_stable(embedded_server):
     password = (data_dir / "demo-reviewer-password").read_text().strip()
     assert f"reviewer@filot.local / {password}" in printed
     assert oct((data_dir / "demo-reviewer-password").stat().st_mode & 0o777) == "0o600"
+
+
+def test_an_uploaded_card_reaches_a_decision_in_process(embedded_server):
+    """`make run`: the same actors run inside the server, on the stub broker."""
+    import requests
+
+    from ocr_gpu.engine.cards import render_card
+
+    base, _, _ = embedded_server
+    card, jpeg = next(
+        (card, jpeg)
+        for card, jpeg in (render_card(99, index) for index in range(40))
+        if card.doc_type == "KTP" and card.difficulty == "clean" and not card.expected_checks
+    )
+    session = requests.Session()
+    credentials = {"email": "demo@example.com", "password": "correct-horse-battery-42"}
+    assert session.post(f"{base}/api/v1/auth/register", json=credentials).status_code == 201
+    access = session.post(f"{base}/api/v1/auth/token", json=credentials).json()["access"]
+    session.headers["Authorization"] = f"Bearer {access}"
+    profile = {
+        "full_name": card.fields["name"],
+        "date_of_birth": card.fields["birth_date"],
+        "nik": card.fields["nik"],
+    }
+    assert session.put(f"{base}/api/v1/profile", json=profile).status_code == 200
+    uploaded = session.post(
+        f"{base}/api/v1/documents", data={"doc_type": "KTP"}, files={"file": ("card.jpg", jpeg, "image/jpeg")}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        status = session.get(f"{base}/api/v1/verification/status/{uploaded.json()['id']}").json()
+        if status["decision"]:
+            break
+        time.sleep(0.3)
+    assert status["decision"] == "auto_approved", status
+    assert [step["to_status"] for step in status["timeline"]][-1] == "auto_approved"

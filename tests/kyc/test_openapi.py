@@ -52,8 +52,17 @@ def bearer(alice):
     request_finished.connect(close_old_connections)
 
 
+# derandomize: CI explores the same cases on every run, so a red build is a change,
+# never the luck of the draw. To explore new ground, drop derandomize and raise
+# max_examples locally (then keep any case it finds as a plain regression test).
 @schema.parametrize()
-@hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@hypothesis_settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    derandomize=True,
+)
 @pytest.mark.django_db
 def test_no_generated_request_gets_a_500_or_breaks_the_schema(case, bearer, settings):
     settings.RATELIMIT_ENABLE = False

@@ -205,12 +205,26 @@ def test_a_message_with_an_unknown_schema_version_is_dead_lettered_not_misread(w
 
 
 def test_recognize_writes_the_reading_beside_the_image_and_never_the_database(
-    alice_api, django_assert_num_queries
+    alice_api, django_assert_num_queries, settings
 ):
+    import redis
+
     card, jpeg = clean_card("NPWP")
     name = default_storage.save("documents/x/y/original.jpg", io.BytesIO(jpeg))
+    listener = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+    listener.subscribe(settings.OCR_GPU_PUBLISH_CHANNEL)
+    assert listener.get_message(timeout=2)["type"] == "subscribe"
+
     with django_assert_num_queries(0):
         key = recognize.fn("y", name, "NPWP")
+
+    notice = listener.get_message(timeout=5)
+    listener.close()
+    published = json.loads(notice["data"])
+    assert set(published) == {"document_id", "correlation_id", "status", "gpu_processed", "timings_ms"}
+    assert published["document_id"] == "y" and published["status"] == "read"
+    assert card.fields["name"] not in notice["data"].decode()
+    assert card.fields["npwp"] not in notice["data"].decode()
     assert key == "documents/x/y/reading.json"
     with default_storage.open(key) as stored:
         reading = json.loads(stored.read())
@@ -218,3 +232,20 @@ def test_recognize_writes_the_reading_beside_the_image_and_never_the_database(
     assert reading["fields"]["name"] == card.fields["name"]
     assert {"checks", "providers", "lines"} <= reading.keys()
     assert DocumentTransition.objects.count() == 0
+
+
+def test_the_pipeline_benchmark_pushes_cards_through_real_workers_and_cleans_up(monkeypatch, capsys):
+    from django.core.management import call_command
+
+    from kyc.models import User
+    from tests.stack import database_url
+
+    monkeypatch.setenv("DATABASE_URL", database_url())  # its worker subprocess uses the test database
+    call_command("pipeline_benchmark", "--documents", "2", "--seed", "5")
+
+    out = capsys.readouterr().out
+    assert "throughput" in out and "documents/min" in out
+    assert "latency p95" in out
+    assert "documents            2" in out
+    assert not User.objects.filter(email__endswith="@pipeline-benchmark.invalid").exists()
+    assert not Document.objects.exists()

@@ -1,0 +1,43 @@
+"""Broker plumbing: schema-version stamps and the embedded worker's periodic jobs."""
+
+import threading
+
+import dramatiq
+from dramatiq.message import Message
+
+from filot import broker as plumbing
+
+
+def test_every_enqueued_message_carries_the_current_schema_version_and_keeps_a_given_one():
+    stamp = plumbing.SchemaVersionMiddleware()
+    fresh = Message(queue_name="q", actor_name="a", args=(), kwargs={}, options={})
+    older = Message(queue_name="q", actor_name="a", args=(), kwargs={}, options={"schema_version": 0})
+    stamp.before_enqueue(dramatiq.get_broker(), fresh, 0)
+    stamp.before_enqueue(dramatiq.get_broker(), older, 0)
+    assert fresh.options["schema_version"] == plumbing.MESSAGE_SCHEMA_VERSION
+    assert older.options["schema_version"] == 0
+
+
+def test_the_periodic_runner_runs_registered_jobs_and_survives_a_failing_one(monkeypatch):
+    monkeypatch.setattr(plumbing, "_periodic_jobs", {})
+    ran = threading.Event()
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    plumbing.register_periodic("broken", broken, every=lambda: 1)
+    plumbing.register_periodic("works", ran.set, every=lambda: 1)
+    runner = plumbing._PeriodicRunner()
+    runner.start()
+    try:
+        assert ran.wait(timeout=5)
+        ran.clear()
+        assert ran.wait(timeout=5), "the job did not run again after the failing one"
+    finally:
+        runner.stopped.set()
+        runner.join(timeout=5)
+    assert not runner.is_alive()
+
+
+def test_the_reaper_is_registered_for_the_embedded_worker():
+    assert "reap_stuck_documents" in plumbing._periodic_jobs
