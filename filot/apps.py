@@ -8,7 +8,9 @@ class FilotConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from filot.metrics import record_decision
+        from filot.metrics import record_transition
 
         # By label: filot imports no app's models (DESIGN.md).
-        post_save.connect(record_decision, sender="kyc.DocumentTransition", dispatch_uid="filot-decisions")
+        post_save.connect(
+            record_transition, sender="kyc.DocumentTransition", dispatch_uid="filot-transitions"
+        )

@@ -18,7 +18,7 @@ every `ocr-gpu` message by filot/worker_http.py (actors must not record them aga
 and CPU fallbacks (ocr_gpu/providers.py). The `default`-queue worker: decisions and
 the time from upload to the automated one, and BULI2 retries (the BULI2 client
 increments them). The web: reviewers' decisions. Decisions are read off the audit
-trail: every status change writes a DocumentTransition row, and `record_decision`
+trail: every status change writes a DocumentTransition row, and `record_transition`
 (connected in filot/apps.py) counts those that are decisions once their transaction
 commits, so kyc needs no metrics code and a rolled-back decision is never counted.
 Each worker host serves its own merged metrics on its port 8080
@@ -104,17 +104,29 @@ AUTOMATED_DECISIONS = frozenset({"auto_approved", "auto_rejected", "needs_review
 DECISION_STATUSES = AUTOMATED_DECISIONS | {"approved", "rejected"}
 
 
-def record_decision(sender: type, instance: object, created: bool, **kwargs: object) -> None:
-    """post_save of kyc.DocumentTransition: count a decision, time an automated one from upload."""
-    if not created or instance.to_status not in DECISION_STATUSES:
+def record_transition(sender: type, instance: object, created: bool, **kwargs: object) -> None:
+    """post_save of kyc.DocumentTransition, once its transaction commits: a log line for
+    every status change (so each step of a document's path is in the logs, scoring
+    included), and for a decision its count and, when automated, the time since upload."""
+    if not created:
         return
     outcome = instance.to_status
     latency_ms = None
     if outcome in AUTOMATED_DECISIONS:
         latency_ms = max(0.0, (instance.at - instance.document.created_at).total_seconds() * 1000)
+    # No reason text: a reviewer's words may hold personal data.
+    line = {
+        "document_id": str(instance.document_id),
+        "from_status": instance.from_status,
+        "to_status": outcome,
+        "actor_kind": instance.actor_kind,
+        "correlation_id": instance.correlation_id,
+    }
 
     def record() -> None:
-        DECISIONS.labels(outcome=outcome).inc()
+        log.info("document_status_changed", **line)
+        if outcome in DECISION_STATUSES:
+            DECISIONS.labels(outcome=outcome).inc()
         if latency_ms is not None:
             VERIFICATION_LATENCY_MS.observe(latency_ms)
 

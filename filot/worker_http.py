@@ -97,7 +97,8 @@ def jobs_in_flight(queues: list[str]) -> dict[str, int]:
         if family.name == "filot_worker_jobs_in_flight":
             for sample in family.samples:
                 queue = sample.labels.get("queue", "")
-                counts[queue] = counts.get(queue, 0) + int(sample.value)
+                if queue in counts:
+                    counts[queue] += int(sample.value)
     return counts
 
 

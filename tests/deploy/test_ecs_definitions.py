@@ -32,6 +32,7 @@ CALLS = {
     "cluster-backend.json": ("ecs", "CreateCluster"),
     "run-task-migrate.json": ("ecs", "RunTask"),
     "schedule-reap-stuck-documents.json": ("scheduler", "CreateSchedule"),
+    "target-group-backend.json": ("elbv2", "CreateTargetGroup"),
 }
 TASKS = ["task-ocr-gpu.json", "filot-backend-task.json", "task-cpu-worker.json"]
 # Values that must never be plain environment in a task definition.
@@ -220,7 +221,10 @@ def test_the_web_runs_on_fargate_behind_the_alb_on_port_8080():
     assert service["launchType"] == "FARGATE"
     balancer = service["loadBalancers"][0]
     assert (balancer["containerName"], balancer["containerPort"]) == (container(task)["name"], 8080)
-    assert "targetgroup/filot-backend-tg/" in balancer["targetGroupArn"]
+    target_group = load("target-group-backend.json")
+    assert f"targetgroup/{target_group['Name']}/" in balancer["targetGroupArn"]
+    assert (target_group["Port"], target_group["TargetType"]) == (8080, "ip")  # awsvpc tasks
+    assert (target_group["HealthCheckPath"], target_group["Matcher"]) == ("/health", {"HttpCode": "200"})
     assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == ROLLBACK
     assert "/health" in container(task)["healthCheck"]["command"][1]
 

@@ -152,7 +152,7 @@ def samples(text: str, name: str, **labels: str) -> float:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_after_a_document_is_decided_the_scrape_has_real_values_for_every_contract_metric(
-    client, alice_api, internal_key, worker
+    client, alice_api, internal_key, worker, log_output
 ):
     from ocr_gpu.engine.cards import render_card
 
@@ -201,3 +201,8 @@ def test_after_a_document_is_decided_the_scrape_has_real_values_for_every_contra
     # Nothing retried BULI2 and the GPU was not asked for: present, and zero growth.
     assert "filot_buli2_retry_count_total" in after and grew("filot_buli2_retry_count_total") == 0
     assert grew("filot_gpu_fallbacks_total") == 0
+    # Each audited step is logged with the document's correlation id, scoring included.
+    lines = [line for line in log_output.getvalue().splitlines() if "document_status_changed" in line]
+    correlation_id = Document.objects.get(pk=document_id).correlation_id
+    for status in ("processing", "ocr_completed", "ai_evaluated", outcome):
+        assert any(f"to_status={status}" in line and correlation_id in line for line in lines), status
