@@ -28,7 +28,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: help run test lint bench system-packages
+.PHONY: help run test lint bench system-packages browser
 
 help:
 	@echo "make run    serve FiLot on 127.0.0.1:$(PORT) (embedded: SQLite, local media, in-process worker)"
@@ -58,13 +58,18 @@ system-packages:
 	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
 	if [ -n "$$missing" ]; then $(call apt_install,$(SYSTEM_PACKAGES)); fi
 
+# The admin's browser tests drive Debian's chromium through Playwright (never a
+# downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
+
 run: $(STAMP) system-packages
 	@mkdir -p "$(FILOT_DATA_DIR)"
 	@$(PY) manage.py migrate --noinput
 	@$(PY) manage.py create_demo_reviewer
 	@$(PY) manage.py serve --port $(PORT)
 
-test: $(STAMP) system-packages
+test: $(STAMP) system-packages browser
 	@DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

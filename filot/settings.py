@@ -311,6 +311,23 @@ BULI2_API_URL = env.url("BULI2_API_URL", schemes=("https", "http"))
 BULI2_CALLBACK_URL = env.url("BULI2_CALLBACK_URL", schemes=("https", "http"))
 BULI2_API_KEY = env.secret("BULI2_API_KEY", "", required=BULI2_ENABLED, min_length=16)
 BULI2_SIGNATURE_SECRET = env.secret("BULI2_SIGNATURE_SECRET", "", required=BULI2_ENABLED, min_length=32)
+# Outbound calls: one request's timeout, then retries with exponential backoff and
+# jitter on network errors, 5xx and 429; after BULI2_BREAKER_FAIL_MAX consecutive
+# failed calls the circuit opens for BULI2_BREAKER_RESET_SECONDS (then one trial call).
+BULI2_TIMEOUT_SECONDS = env.int("BULI2_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+BULI2_RETRY_ATTEMPTS = env.int("BULI2_RETRY_ATTEMPTS", 4, minimum=1, maximum=10)
+BULI2_RETRY_BASE_MS = env.int("BULI2_RETRY_BASE_MS", 500, minimum=1, maximum=60_000)
+BULI2_RETRY_MAX_MS = env.int("BULI2_RETRY_MAX_MS", 10_000, minimum=1, maximum=300_000)
+BULI2_BREAKER_FAIL_MAX = env.int("BULI2_BREAKER_FAIL_MAX", 5, minimum=1, maximum=100)
+BULI2_BREAKER_RESET_SECONDS = env.int("BULI2_BREAKER_RESET_SECONDS", 60, minimum=1, maximum=3600)
+# A signed callback older (or further in the future) than this is refused.
+BULI2_CALLBACK_MAX_AGE_SECONDS = 300
+
+# --- reviewers' back office ----------------------------------------------------------
+# How long a reviewer's claim on a review holds before anyone else may take it.
+REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", 30, minimum=1, maximum=24 * 60)
+# Admin log-in attempts (POSTs) per client address and per email.
+ADMIN_LOGIN_RATE_LIMIT = env.str("ADMIN_LOGIN_RATE_LIMIT", "5/m")
 
 # --- OCR -------------------------------------------------------------------------
 OCR_GPU_ENABLED = env.bool("OCR_GPU_ENABLED", False)

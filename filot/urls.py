@@ -9,8 +9,12 @@ urlpatterns = [
     path("health/ready", health.readiness, name="health-ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include("kyc.urls")),
+    # BULI2's callback (HMAC-signed, no JWT) and signed image URLs.
+    path("api/v1/reviews/", include("reviews.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The admin log-in with its rate limit, ahead of the admin's own.
+    path("admin/", include("reviews.admin_urls")),
     path("admin/", admin.site.urls),
 ]
 

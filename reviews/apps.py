@@ -1,6 +1,40 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Reviews"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from kyc.models import Document
+        from kyc.signals import document_needs_review
+
+        document_needs_review.connect(
+            _open_review, sender=Document, dispatch_uid="reviews.open_manual_review"
+        )
+        post_migrate.connect(_ensure_reviewers_group, sender=self, dispatch_uid="reviews.reviewers_group")
+        if settings.BULI2_ENABLED:
+            register_buli2_health()
+
+
+def register_buli2_health() -> None:
+    """The circuit breaker's state in /health/ready, when BULI2 is configured."""
+    from filot.health import register_check
+    from reviews.buli2 import breaker_health
+
+    register_check("buli2", breaker_health)
+
+
+def _open_review(sender: object, document: object, **kwargs: object) -> None:
+    from reviews.services import open_manual_review
+
+    open_manual_review(document=document)
+
+
+def _ensure_reviewers_group(**kwargs: object) -> None:
+    from reviews.services import ensure_reviewers_group
+
+    ensure_reviewers_group()

@@ -1,0 +1,312 @@
+"""The reviewers' back office: the review queue and the review page.
+
+The admin parses input, calls one service and shows the result: no status is
+edited here directly, every action goes through `reviews.services`.
+"""
+
+import datetime as dt
+import uuid
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django_fsm import TransitionNotAllowed
+
+from filot.errors import Conflict
+from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
+from kyc.crypto import nik_blind_index
+from kyc.models import DocType
+from reviews import selectors, services
+from reviews.forms import ReviewActionForm
+from reviews.models import ManualReview, ReviewState
+
+# The waiting time past which a review is shown as late.
+SLA_TARGET = dt.timedelta(hours=24)
+QUEUE_STATES = (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED, ReviewState.FAILED)
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [*[(state.value, state.label) for state in ReviewState], ("all", "All")]
+
+    def choices(self, changelist: object) -> object:
+        for choice in super().choices(changelist):
+            if choice["display"] == "All" and choice["query_string"].find("state=") < 0:
+                choice["display"] = "Needing review (default)"
+            yield choice
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value in ReviewState.values:
+            return queryset.filter(state=value)
+        # The default queue: every document still needing a human, failed reviews included.
+        return queryset.filter(state__in=QUEUE_STATES)
+
+
+class ScoreBandFilter(admin.SimpleListFilter):
+    title = "score band"
+    parameter_name = "score"
+    BANDS = {"35-49": (35, 49), "50-69": (50, 69), "70-85": (70, 85)}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(band, band) for band in self.BANDS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in self.BANDS:
+            return queryset
+        low, high = self.BANDS[self.value()]
+        return queryset.filter(document__score__gte=low, document__score__lte=high)
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "waiting"
+    parameter_name = "age"
+    AGES = {
+        "lt1h": ("under 1 hour", None, dt.timedelta(hours=1)),
+        "1-4h": ("1 to 4 hours", dt.timedelta(hours=1), dt.timedelta(hours=4)),
+        "4-24h": ("4 to 24 hours", dt.timedelta(hours=4), dt.timedelta(hours=24)),
+        "gt24h": ("over 24 hours (SLA missed)", dt.timedelta(hours=24), None),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _, _) in self.AGES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in self.AGES:
+            return queryset
+        _, at_least, under = self.AGES[self.value()]
+        now = timezone.now()
+        if at_least is not None:
+            queryset = queryset.filter(created_at__lte=now - at_least)
+        if under is not None:
+            queryset = queryset.filter(created_at__gt=now - under)
+        return queryset
+
+
+class DocTypeFilter(admin.SimpleListFilter):
+    title = "doc type"
+    parameter_name = "doc_type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return DocType.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(document__doc_type=self.value()) if self.value() else queryset
+
+
+def waiting_time(review: ManualReview) -> dt.timedelta:
+    return (review.completed_at or timezone.now()) - review.created_at
+
+
+def format_duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{days}d {hours}h {minutes:02d}m" if days else f"{hours}h {minutes:02d}m"
+
+
+@admin.register(ManualReview)
+class ManualReviewAdmin(admin.ModelAdmin):
+    list_display = (
+        "review_link", "applicant", "doc_type", "score", "state", "assignee", "waiting", "nik",
+    )  # fmt: skip
+    list_display_links = None
+    list_filter = (StateFilter, DocTypeFilter, ScoreBandFilter, AgeFilter)
+    search_fields = ("document__owner__profile__full_name", "document__owner__email", "nik_masked")
+    search_help_text = "Name, email, or NIK (masked like 3171********0001, or in full)."
+    ordering = ("created_at",)
+    list_per_page = 50
+    actions = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return selectors.review_queue()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, term: str
+    ) -> tuple[QuerySet, bool]:
+        results, duplicates = super().get_search_results(request, queryset, term)
+        digits = term.strip()
+        if len(digits) == 16 and digits.isdigit():
+            # A full NIK: matched on the blind indexes, never by decrypting.
+            index = nik_blind_index(digits)
+            results |= queryset.filter(
+                Q(document__ocr_result__nik_hash=index) | Q(document__owner__profile__nik_hash=index)
+            )
+        return results, duplicates
+
+    # The queue is read-only; decisions are made on the review page, through services.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="Review", ordering="created_at")
+    def review_link(self, review: ManualReview) -> str:
+        url = reverse("admin:reviews_manualreview_review", args=[review.pk])
+        return format_html('<a href="{}" class="review-link">{} {}</a>', url, review.document.doc_type,
+                           str(review.document_id)[:8])  # fmt: skip
+
+    @admin.display(description="Applicant", ordering="document__owner__profile__full_name")
+    def applicant(self, review: ManualReview) -> str:
+        profile = getattr(review.document.owner, "profile", None)
+        name = profile.full_name if profile and profile.full_name else "—"
+        return format_html("{}<br><small>{}</small>", name, review.document.owner.email)
+
+    @admin.display(description="Doc type", ordering="document__doc_type")
+    def doc_type(self, review: ManualReview) -> str:
+        return review.document.doc_type
+
+    @admin.display(description="Score", ordering="document__score")
+    def score(self, review: ManualReview) -> object:
+        return review.document.score
+
+    @admin.display(description="NIK", ordering="nik_masked")
+    def nik(self, review: ManualReview) -> str:
+        return review.nik_masked or "—"
+
+    @admin.display(description="Waiting (SLA 24h)", ordering="created_at")
+    def waiting(self, review: ManualReview) -> str:
+        delta = waiting_time(review)
+        late = delta > SLA_TARGET and review.state != ReviewState.COMPLETED
+        css = "sla-late" if late else "sla-ok"
+        return format_html('<span class="{}">{}</span>', css, format_duration(delta))
+
+    # --- the review page ----------------------------------------------------------
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<uuid:review_id>/review/", view(self.review_view), name="reviews_manualreview_review"),
+            path("<uuid:review_id>/image/", view(self.image_view), name="reviews_manualreview_image"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, *args: object, **kwargs: object
+    ) -> HttpResponse:
+        try:
+            return redirect("admin:reviews_manualreview_review", review_id=uuid.UUID(str(object_id)))
+        except ValueError:
+            return super().change_view(request, object_id, *args, **kwargs)
+
+    def _review_or_deny(self, request: HttpRequest, review_id: uuid.UUID) -> ManualReview:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return selectors.get_review(review_id=review_id)
+
+    def image_view(self, request: HttpRequest, review_id: uuid.UUID) -> FileResponse:
+        document = self._review_or_deny(request, review_id).document
+        try:
+            image = default_storage.open(document.storage_key, "rb")
+        except OSError as error:
+            raise Http404("The image is missing from storage.") from error
+        response = FileResponse(image)
+        response["Content-Type"] = f"image/{document.detected_type}"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def review_view(self, request: HttpRequest, review_id: uuid.UUID) -> HttpResponse:
+        review = self._review_or_deny(request, review_id)
+        reveal = False
+        form = ReviewActionForm(request.POST or None)
+        if request.method == "POST":
+            if not request.user.has_perm("reviews.review_document"):
+                raise PermissionDenied
+            if form.is_valid():
+                if form.cleaned_data["action"] == "reveal":
+                    services.record_nik_reveal(review=review, user=request.user)
+                    reveal = True
+                elif self._act(request, review, form.cleaned_data):
+                    return HttpResponseRedirect(request.path)
+            else:
+                messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+            review = selectors.get_review(review_id=review_id)
+        return TemplateResponse(request, "admin/reviews/review.html", self._context(request, review, reveal))
+
+    def _act(self, request: HttpRequest, review: ManualReview, data: dict) -> bool:
+        action, reason, user = data["action"], data["reason"], request.user
+        calls = {
+            "claim": lambda: services.claim_review(review_id=review.pk, user=user),
+            "release": lambda: services.release_review(review_id=review.pk, user=user),
+            "approve": lambda: services.complete_manual_review(
+                review_id=review.pk, decision="approve", reason=reason, actor=services.Actor.reviewer(user)
+            ),
+            "reject": lambda: services.complete_manual_review(
+                review_id=review.pk, decision="reject", reason=reason, actor=services.Actor.reviewer(user)
+            ),
+            "fail": lambda: services.fail_review(
+                review_id=review.pk, reason=reason, actor=services.Actor.reviewer(user)
+            ),
+            "reopen": lambda: services.reopen_review(review_id=review.pk, user=user),
+        }
+        try:
+            calls[action]()
+        except (Conflict, TransitionNotAllowed) as error:
+            messages.error(request, str(error) or "Not allowed in the current state.")
+            return False
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return False
+        messages.success(request, f"Done: {action}.")
+        return True
+
+    def _context(self, request: HttpRequest, review: ManualReview, reveal: bool) -> dict:
+        document = review.document
+        reading = getattr(document, "ocr_result", None)
+        user = request.user
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Review of {document.doc_type} {document.id}",
+            "review": review,
+            "document": document,
+            "waiting": format_duration(waiting_time(review)),
+            "late": waiting_time(review) > SLA_TARGET and review.state != ReviewState.COMPLETED,
+            "fields": selectors.card_fields(document=document, reveal=reveal),
+            "reading": reading,
+            "comparison": selectors.profile_vs_card(document=document, reveal=reveal),
+            "trail": selectors.audit_trail(review=review),
+            "revealed": reveal,
+            "can_review": user.has_perm("reviews.review_document"),
+            "can_reveal": user.has_perm("reviews.reveal_nik"),
+            "mine": review.claim_active and review.assignee_id == user.pk,
+            "claimed_by_other": review.claimed_by_other(user.pk),
+            "workable": review.state in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED),
+            "image_url": reverse("admin:reviews_manualreview_image", args=[review.pk]),
+        }
+
+
+# --- the admin log-in, rate limited --------------------------------------------------
+_LOGIN_LIMITS = [
+    ("ip", setting_rate("ADMIN_LOGIN_RATE_LIMIT")),
+    ("post:username", setting_rate("ADMIN_LOGIN_RATE_LIMIT")),
+]
+
+
+def rate_limited_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin's log-in, with attempts (POSTs) limited per client address and per email."""
+    if request.method == "POST":
+        try:
+            rate_limited("admin-login", _LOGIN_LIMITS)(lambda request: None)(request)
+        except RateLimitExceeded as error:
+            response = HttpResponse(
+                "Too many log-in attempts. Try again later.", status=429, content_type="text/plain"
+            )
+            response["Retry-After"] = str(error.retry_after)
+            return response
+    return admin.site.login(request, extra_context)

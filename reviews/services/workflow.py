@@ -1,0 +1,260 @@
+"""The manual-review workflow: open, claim, release, complete, fail, reopen, reveal.
+
+Writes share kyc's shape: inside `transaction.atomic()` lock the review, call its
+transition, save, write a `ReviewEvent`; the document's own status changes through
+`kyc.services.transition_document` in the same transaction, so the two never
+disagree. Anything that leaves the process (the BULI2 message) runs after commit.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from filot.correlation import current_correlation_id
+from filot.errors import Conflict
+from kyc.crypto import mask_nik
+from kyc.models import ActorKind, Document, OcrResult, Profile, Status
+from kyc.services import transition_document
+from reviews.models import Decision, ManualReview, ReviewAction, ReviewEvent, ReviewState
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts on a review: a reviewer (by user id), BULI2, or the system."""
+
+    kind: str
+    id: str = ""
+    user_id: uuid.UUID | None = None
+
+    @classmethod
+    def reviewer(cls, user: object) -> "Actor":
+        return cls(kind=ActorKind.REVIEWER, id=str(user.pk), user_id=user.pk)
+
+
+BULI2 = Actor(kind=ActorKind.BULI2, id="buli2")
+SYSTEM = Actor(kind=ActorKind.SYSTEM)
+
+
+# --- the audit trail -----------------------------------------------------------------
+def record_event(
+    review: ManualReview,
+    action: str,
+    actor: Actor,
+    *,
+    from_state: str = "",
+    reason: str = "",
+    external_event_id: str | None = None,
+) -> ReviewEvent:
+    return ReviewEvent.objects.create(
+        review=review,
+        action=action,
+        from_state=from_state,
+        to_state=review.state,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        reason=reason[:500],
+        external_event_id=external_event_id,
+        correlation_id=current_correlation_id() or review.document.correlation_id,
+    )
+
+
+def _change(
+    review_id: uuid.UUID | str,
+    action: str,
+    actor: Actor,
+    apply: Callable[[ManualReview], None],
+    *,
+    reason: str = "",
+) -> ManualReview:
+    """Lock the review, run one transition, save it and record the event."""
+    with transaction.atomic():
+        review = lock_review(review_id)
+        before = review.state
+        apply(review)
+        review.save()
+        record_event(review, action, actor, from_state=before, reason=reason)
+    log.info(f"review_{action}", review_id=str(review.id), document_id=str(review.document_id))
+    return review
+
+
+def lock_review(review_id: uuid.UUID | str) -> ManualReview:
+    return ManualReview.objects.select_for_update().select_related("document").get(pk=review_id)
+
+
+def record_nik_reveal(*, review: ManualReview, user: object) -> ReviewEvent:
+    """Audit one reveal of the full NIK; the caller has checked the permission."""
+    if not user.has_perm("reviews.reveal_nik"):
+        raise PermissionDenied("Revealing the NIK needs the reveal_nik permission.")
+    event = record_event(review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state)
+    log.info("review_nik_revealed", review_id=str(review.id), document_id=str(review.document_id))
+    return event
+
+
+# --- the workflow ------------------------------------------------------------------
+def _nik_masked(document: Document) -> str:
+    """The card's NIK, masked; the applicant's declared one when the OCR could not read it."""
+    # Read afresh: the sender's instance may hold a stale (empty) cache of its reading.
+    reading = OcrResult.objects.filter(document_id=document.pk).first()
+    nik = (reading.fields or {}).get("nik", "") if reading is not None else ""
+    if not nik:
+        nik = Profile.objects.filter(user_id=document.owner_id).values_list("nik", flat=True).first() or ""
+    return mask_nik(nik) if nik else ""
+
+
+def open_manual_review(*, document: Document) -> ManualReview:
+    """Open the review of a document that needs one; idempotent (one review per document).
+
+    Called inside the transaction that moved the document to `needs_review` (the
+    `document_needs_review` signal), so the two commit or roll back together.
+    """
+    with transaction.atomic():
+        review, created = ManualReview.objects.get_or_create(
+            document=document, defaults={"nik_masked": _nik_masked(document)}
+        )
+        if not created:
+            return review
+        record_event(review, ReviewAction.OPENED, SYSTEM, reason="the score needs a human")
+        if settings.BULI2_ENABLED:
+            transaction.on_commit(lambda: _send_forward(review.id))
+    log.info("review_opened", review_id=str(review.id), document_id=str(document.id))
+    return review
+
+
+def _send_forward(review_id: uuid.UUID) -> None:
+    from reviews.tasks import forward_review
+
+    try:
+        forward_review.send(str(review_id))
+    except Exception as error:  # broker down: the review is in the admin queue anyway
+        log.error("review_forward_not_sent", review_id=str(review_id), error=str(error))
+
+
+def claim_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
+    """Take (or extend) a claim; refused while someone else's claim holds."""
+    actor = Actor.reviewer(user)
+    until = timezone.now() + dt.timedelta(minutes=settings.REVIEW_CLAIM_MINUTES)
+
+    def apply(review: ManualReview) -> None:
+        if review.claimed_by_other(user.pk):
+            raise Conflict(f"{review.assignee} holds this review until {review.claim_expires_at:%H:%M}.")
+        if review.state not in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED):
+            raise Conflict(f"A {review.state} review cannot be claimed.")
+        review.claim(user=user, until=until)
+
+    return _change(review_id, ReviewAction.CLAIMED, actor, apply)
+
+
+def release_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
+    """Give a claim back; a no-op when the review is not claimed."""
+    with transaction.atomic():
+        review = lock_review(review_id)
+        if review.state != ReviewState.CLAIMED:
+            return review
+        if review.claimed_by_other(user.pk):
+            raise Conflict("Only the reviewer holding the claim can release it before it expires.")
+    return _change(review_id, ReviewAction.RELEASED, Actor.reviewer(user), lambda r: r.release())
+
+
+def complete_manual_review(
+    *, review_id: uuid.UUID | str, decision: str, reason: str, actor: Actor, event_id: str | None = None
+) -> ManualReview:
+    """Approve or reject the document (a reviewer's or BULI2's decision); idempotent.
+
+    A reviewer must hold the claim; BULI2 may decide unless a reviewer holds it. The
+    same decision on a completed review returns it unchanged; any other is a conflict.
+    """
+    if decision not in Decision.values:
+        raise ValidationError({"decision": [f"Choose one of: {', '.join(Decision.values)}."]})
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": ["A decision needs a reason."]})
+    with transaction.atomic():
+        review = lock_review(review_id)
+        if review.state == ReviewState.COMPLETED and review.decision == decision:
+            return review
+        _check_may_decide(review, actor)
+        before = review.state
+        review.complete(decision=decision, reason=reason, actor_kind=actor.kind, actor_id=actor.id)
+        review.save()
+        review.document = transition_document(
+            document_id=review.document_id,
+            apply=(lambda doc: doc.approve()) if decision == Decision.APPROVE else (lambda doc: doc.reject()),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            reason=reason,
+        )
+        record_event(
+            review,
+            ReviewAction.COMPLETED,
+            actor,
+            from_state=before,
+            reason=reason,
+            external_event_id=event_id,
+        )
+    log.info(
+        "review_completed", review_id=str(review.id), document_id=str(review.document_id), decision=decision
+    )
+    return review
+
+
+def _check_may_decide(review: ManualReview, actor: Actor) -> None:
+    if review.state not in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED):
+        raise Conflict(f"The review is {review.state}; it cannot be decided now.")
+    if review.document.status != Status.NEEDS_REVIEW:
+        raise Conflict(f"The document is {review.document.status}; it cannot be decided now.")
+    if actor.kind == ActorKind.REVIEWER:
+        if not review.claim_active:
+            raise Conflict("Claim the review before deciding it.")
+        if review.assignee_id != actor.user_id:
+            raise Conflict("Another reviewer holds this review.")
+    elif review.claim_active:
+        raise Conflict("A reviewer holds this review.")
+
+
+def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> ManualReview:
+    """The review cannot be completed (say, the image is unusable for a human too).
+
+    The review moves to `failed` with the reason; the document stays `needs_review`,
+    so it remains in the queue (filter state: failed) where an operator can reopen
+    the review or ask the applicant for a new upload. Idempotent.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": ["Say why the review cannot be completed."]})
+
+    def apply(review: ManualReview) -> None:
+        if actor.kind == ActorKind.REVIEWER and review.claimed_by_other(actor.user_id):
+            raise Conflict("Another reviewer holds this review.")
+        if review.state not in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED):
+            raise Conflict(f"A {review.state} review cannot fail.")
+        review.fail(reason=reason)
+
+    with transaction.atomic():
+        current = lock_review(review_id)
+        if current.state == ReviewState.FAILED:
+            return current
+        return _change(review_id, ReviewAction.FAILED, actor, apply, reason=reason)
+
+
+def reopen_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
+    """Put a failed review back in the queue; idempotent for an open one."""
+
+    def apply(review: ManualReview) -> None:
+        if review.state != ReviewState.FAILED:
+            raise Conflict(f"Only a failed review can be reopened; this one is {review.state}.")
+        review.reopen()
+
+    with transaction.atomic():
+        current = lock_review(review_id)
+        if current.state == ReviewState.OPEN:
+            return current
+        return _change(review_id, ReviewAction.REOPENED, Actor.reviewer(user), apply)

@@ -1,0 +1,93 @@
+"""Put a document into `needs_review` the way the pipeline does, for the reviews tests.
+
+The document's image is a synthetic card from the project's generator; its OCR result
+is what the engine would have read. The last step moves the document to
+`needs_review` and sends `document_needs_review` inside the same transaction, as
+`kyc.services` does when it decides.
+"""
+
+import datetime as dt
+import functools
+import hashlib
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from kyc.crypto import nik_blind_index
+from kyc.models import Document, OcrResult, Profile
+from kyc.services import transition_document
+from kyc.signals import document_needs_review
+
+REASONS = [
+    {"code": "nik_matches_profile", "effect": 20, "message": "The NIK read matches the profile."},
+    {"code": "low_confidence_name", "effect": -15, "message": "The name was read with low confidence."},
+    {"code": "blurry_image", "effect": -10, "message": "The photo is slightly blurred."},
+]
+
+
+@functools.cache
+def card(seed: int = 20261122, index: int = 0) -> tuple[object, bytes]:
+    """The index-th clean KTP the generator makes for this seed."""
+    from ocr_gpu.engine.cards import render_card
+
+    found = -1
+    for number in range(200):
+        made, jpeg = render_card(seed, number)
+        if made.doc_type == "KTP" and made.difficulty == "clean":
+            found += 1
+            if found == index:
+                return made, jpeg
+    raise AssertionError("not enough clean KTPs from the generator")
+
+
+def document_needing_review(owner: object, *, score: int = 62, index: int = 0) -> Document:
+    made, jpeg = card(index=index)
+    fields = dict(made.fields)
+    document_id = uuid.uuid4()
+    key = default_storage.save(f"documents/{owner.pk}/{document_id}/original.jpeg", ContentFile(jpeg))
+    document = Document.objects.create(
+        id=document_id,
+        owner=owner,
+        doc_type="KTP",
+        storage_key=key,
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+        size_bytes=len(jpeg),
+        detected_type="jpeg",
+        width=1000,
+        height=630,
+        correlation_id=uuid.uuid4().hex,
+    )
+    nik = fields.get("nik", "")
+    profile = Profile.objects.get(user=owner)
+    profile.full_name, profile.nik, profile.nik_hash = fields.get("name", ""), nik, nik_blind_index(nik)
+    profile.date_of_birth = dt.date.fromisoformat(fields["birth_date"]) if "birth_date" in fields else None
+    profile.save()
+    OcrResult.objects.create(
+        document=document,
+        doc_type="KTP",
+        fields=fields,
+        nik_hash=nik_blind_index(nik),
+        confidence={name: (0.62 if name == "name" else 0.95) for name in fields},
+        quality={"sharpness": 0.7},
+        checks=[{"code": "nik_birth_date_matches", "message": "The NIK's date matches the birth date."}],
+        reading_key=f"readings/{document_id}.json",
+    )
+    system = {"actor_kind": "system"}
+    transition_document(document_id=document.id, apply=lambda d: d.start_processing(), **system)
+    transition_document(
+        document_id=document.id, apply=lambda d: d.complete_ocr(gpu_processed=False), **system
+    )
+    transition_document(
+        document_id=document.id, apply=lambda d: d.record_evaluation(score=score, reasons=REASONS), **system
+    )
+    with transaction.atomic():
+        locked = transition_document(
+            document_id=document.id,
+            apply=lambda d: d.send_to_review(),
+            reason="score between thresholds",
+            **system,
+        )
+        document_needs_review.send(sender=Document, document=locked)
+    return Document.objects.get(pk=document.id)
