@@ -1,6 +1,6 @@
 # FiLot KYC. `make run` and `make test` work on a fresh Debian machine: they create
 # .venv, install the pinned Python packages and, where missing, the Debian packages
-# (Tesseract with Indonesian data, fonts for the card generator).
+# (Tesseract with Indonesian data, fonts for the card generator, shellcheck for the deploy scripts).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | cksum | cut -d' ' -f1)
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf shellcheck
 
 export FILOT_DATA_DIR
 
@@ -55,6 +55,7 @@ system-packages:
 	for font in dejavu/DejaVuSans.ttf liberation2/LiberationSans-Regular.ttf freefont/FreeSans.ttf; do \
 		[ -f /usr/share/fonts/truetype/$$font ] || missing="$$missing $$font"; \
 	done; \
+	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
 	if [ -n "$$missing" ]; then $(call apt_install,$(SYSTEM_PACKAGES)); fi
 
 # The admin's browser tests drive Debian's chromium through Playwright (never a

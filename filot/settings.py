@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "filot.correlation.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the Host header (SecurityMiddleware exempts the probe paths).
+    "filot.probes.ProbeHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -168,9 +170,19 @@ DRAMATIQ_BROKER = {
         "filot.broker.CorrelationMiddleware",
         "filot.broker.SchemaVersionMiddleware",
         "ocr_gpu.middleware.WarmUpEngine",
+        # After CorrelationMiddleware, so its queue-pull log line carries the correlation id.
+        "ocr_gpu.providers.CpuFallbackMiddleware",
+        "filot.worker_http.WorkerHttpMiddleware",
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+
+# Each worker host serves /health and /metrics on this port from inside rundramatiq
+# (filot/worker_http.py); 0 serves nothing (the default outside production).
+WORKER_HTTP_PORT = env.int("WORKER_HTTP_PORT", 8080 if PRODUCTION else 0, minimum=0, maximum=65535)
+WORKER_HTTP_HOST = env.str("WORKER_HTTP_HOST", "0.0.0.0" if PRODUCTION else "127.0.0.1")  # noqa: S104
+# Health checks a worker runs besides the broker's, by the queue it consumes.
+WORKER_HEALTH_CHECKS = {"ocr-gpu": {"ocr_engine": "ocr_gpu.providers.check_onnx_providers"}}
 
 # --- storage ---------------------------------------------------------------------
 R2_NAMES = ("CF_R2_ENDPOINT", "CF_R2_ACCESS_KEY_ID", "CF_R2_SECRET_ACCESS_KEY", "CF_R2_BUCKET_NAME")

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from filot import health
+from filot import health, metrics
 
 urlpatterns = [
     path("health", health.liveness, name="health"),
     path("health/ready", health.readiness, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include("kyc.urls")),
     # BULI2's callback (HMAC-signed, no JWT) and signed image URLs.
     path("api/v1/reviews/", include("reviews.urls")),
