@@ -43,6 +43,11 @@ def embedded_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+# What this process is. OCR workers (GPU hosts) read images from storage and talk to
+# Redis only (DESIGN.md): in production they get no database URL and no NIK keys.
+FILOT_ROLE = env.str("FILOT_ROLE", "web", choices=("web", "worker", "ocr-worker"))
+HOLDS_PERSONAL_DATA = PRODUCTION and FILOT_ROLE != "ocr-worker"  # requires the database and NIK keys
+
 SECRET_KEY = env.secret(
     "DJANGO_SECRET_KEY",
     "" if PRODUCTION else embedded_secret("django-secret-key"),
@@ -123,12 +128,16 @@ USE_I18N = True
 USE_TZ = True
 
 # --- database --------------------------------------------------------------------
-DATABASE_URL = env.url("DATABASE_URL", schemes=("postgres", "postgresql"), required=PRODUCTION)
+DATABASE_URL = env.url("DATABASE_URL", schemes=("postgres", "postgresql"), required=HOLDS_PERSONAL_DATA)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+elif PRODUCTION:
+    # A production OCR worker has no database at all: any query fails loudly (Django's
+    # dummy backend) instead of reaching for personal data from the GPU fleet.
+    DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "filot.sqlite3"}}
-EMBEDDED_DATABASE = not DATABASE_URL
+EMBEDDED_DATABASE = not DATABASE_URL and not PRODUCTION
 
 # --- Redis: broker and cache -----------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss"), required=PRODUCTION)
@@ -232,13 +241,13 @@ STORAGES = {
 }
 
 # --- API and auth ----------------------------------------------------------------
-JWT_SECRET = env.secret("JWT_SECRET", SECRET_KEY, required=PRODUCTION, min_length=32)
+JWT_SECRET = env.secret("JWT_SECRET", SECRET_KEY, required=HOLDS_PERSONAL_DATA, min_length=32)
 SERVICE_INTERNAL_KEY = env.secret("SERVICE_INTERNAL_KEY", "", required=PRODUCTION, min_length=32)
 
 # NIK encryption at rest: Fernet keys, newest first (the first encrypts, all decrypt,
 # so a new key is prepended to rotate). The blind-index key never rotates without a
 # re-index, since it is what duplicate-identity look-ups match on.
-NIK_ENCRYPTION_KEYS = env.list("NIK_ENCRYPTION_KEYS", required=PRODUCTION) or [
+NIK_ENCRYPTION_KEYS = env.list("NIK_ENCRYPTION_KEYS", required=HOLDS_PERSONAL_DATA) or [
     base64.urlsafe_b64encode(hashlib.sha256(f"nik-encryption:{SECRET_KEY}".encode()).digest()).decode()
 ]
 for _key in NIK_ENCRYPTION_KEYS:
@@ -251,7 +260,7 @@ for _key in NIK_ENCRYPTION_KEYS:
 NIK_BLIND_INDEX_KEY = env.secret(
     "NIK_BLIND_INDEX_KEY",
     hashlib.sha256(f"nik-blind-index:{SECRET_KEY}".encode()).hexdigest(),
-    required=PRODUCTION,
+    required=HOLDS_PERSONAL_DATA,
     min_length=32,
 )
 

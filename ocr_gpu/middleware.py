@@ -17,7 +17,7 @@ class WarmUpEngine(dramatiq.Middleware):
         # Imported here: actors must not be declared while the broker is being set up.
         from ocr_gpu.tasks import OCR_QUEUE, engine_config
 
-        queues = getattr(worker, "queues", None)
+        queues = worker.consumer_whitelist  # None: every queue
         if queues and OCR_QUEUE not in queues:
             return
         from ocr_gpu.engine import warm_up

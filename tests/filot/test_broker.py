@@ -41,3 +41,15 @@ def test_the_periodic_runner_runs_registered_jobs_and_survives_a_failing_one(mon
 
 def test_the_reaper_is_registered_for_the_embedded_worker():
     assert "reap_stuck_documents" in plumbing._periodic_jobs
+
+
+def test_only_workers_that_read_cards_load_the_ocr_engine(monkeypatch):
+    from ocr_gpu import engine
+    from ocr_gpu.middleware import WarmUpEngine
+
+    loaded = []
+    monkeypatch.setattr(engine, "warm_up", lambda config: loaded.append(config) or ["CPUExecutionProvider"])
+    broker = dramatiq.get_broker()
+    for queues in (["default"], ["ocr-gpu"], None):
+        WarmUpEngine().after_worker_boot(broker, dramatiq.Worker(broker, queues=queues, worker_threads=1))
+    assert len(loaded) == 2  # the OCR worker and the all-queues worker, not the default-queue one

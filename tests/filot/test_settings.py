@@ -94,3 +94,20 @@ def test_embedded_mode_needs_no_configuration_at_all(tmp_path):
 def test_migrations_match_the_models():
     result = manage("makemigrations", "--check", "--dry-run", env={})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_production_ocr_worker_needs_no_database_or_nik_keys_and_cannot_query():
+    personal = ("DATABASE_URL", "JWT_SECRET", "NIK_ENCRYPTION_KEYS", "NIK_BLIND_INDEX_KEY")
+    env = {k: v for k, v in VALID_PRODUCTION.items() if k not in personal}
+    env["FILOT_ROLE"] = "ocr-worker"
+    probe = (
+        "from django.db import connection; from django.core.exceptions import ImproperlyConfigured\n"
+        "try:\n    connection.cursor()\nexcept ImproperlyConfigured:\n    print('no database')"
+    )
+    result = manage("shell", "-c", probe, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("no database")
+
+    result = manage("check", env={**env, "FILOT_ROLE": "web"})
+    assert "DATABASE_URL is required" in result.stderr
+    assert "NIK_ENCRYPTION_KEYS is required" in result.stderr
