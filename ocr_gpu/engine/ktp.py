@@ -2,9 +2,10 @@
 
 import re
 
-from ocr_gpu.engine.digits import digit_run, parse_date
+from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import Parsed
-from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label
+from ocr_gpu.engine.ktprows import align, split_row, value_fits
+from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap
 from ocr_gpu.engine.nik import correct_nik, decode_nik, nik_disagreements
 from ocr_gpu.engine.regions import PROVINCES, REGENCIES
 
@@ -31,25 +32,25 @@ OCCUPATIONS = (
     "TENTARA NASIONAL INDONESIA", "KEPOLISIAN RI", "PEDAGANG", "PETANI/PEKEBUN", "NELAYAN/PERIKANAN",
     "KARYAWAN SWASTA", "KARYAWAN BUMN", "BURUH HARIAN LEPAS", "WIRASWASTA", "GURU", "DOKTER", "PERAWAT",
 )  # fmt: skip
-_WRAPS = {"name", "address"}  # values long enough to continue on a second line
-_VALUE_COLUMN = 180  # in the 1000-px frame, values start right of the labels
 
 
 def parse_ktp(rows: list[Row]) -> Parsed:
-    parsed, raw = Parsed(), {}
-    header: list[Row] = []
-    last_key = None
+    parsed, header, entries = Parsed(), [], []
     for row in rows:
-        key, value = split_label(row.text, LABELS)
-        if key and key not in raw:
-            raw[key], last_key = (value, row.confidence), key
-        elif key is None and not raw:
+        entry = split_row(row, LABELS)
+        if entries or entry.labelled or _fits("nik", entry.value):
+            entries.append(entry)
+        else:
             header.append(row)
-        elif key is None and last_key in _WRAPS and row.x0 > _VALUE_COLUMN:
-            text, confidence = raw[last_key]
-            raw[last_key] = (f"{text} {row.text}", min(confidence, row.confidence))
-            last_key = None
-    parsed.landmarks = len(raw) + any("PROVINSI" in r.text.upper() for r in header)
+    raw: dict[str, tuple[str, float]] = {}
+    for key, entry, second_line in align(entries, LABELS, _fits):
+        if second_line:
+            text, confidence = raw[key]
+            raw[key] = (f"{text} {entry.value}", min(confidence, entry.confidence))
+        else:
+            raw[key] = (entry.value, entry.confidence)
+    strong = {entry.key for entry in entries if entry.key}
+    parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)
     _read_header(parsed, header)
     for key, (value, confidence) in raw.items():
         _READERS.get(key, _read_text)(parsed, key, value, confidence)
@@ -86,16 +87,17 @@ def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
 
 
 def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    digits = digit_run(value, (16,))
-    if digits is None:
+    candidates = digit_runs(value, (16,))
+    if not candidates:
         parsed.flag("nik_unreadable", "the NIK does not read as 16 digits")
         return
-    corrected = correct_nik(digits)
-    if corrected is None:
-        parsed.flag("nik_invalid", "the NIK is not a well-formed NIK (region, date or serial)")
-        parsed.put("nik", digits, confidence * 0.5)
-    else:
-        parsed.put("nik", corrected, confidence if corrected == digits else confidence * 0.8)
+    for digits in candidates:
+        corrected = correct_nik(digits)
+        if corrected is not None:
+            parsed.put("nik", corrected, confidence if corrected == digits else confidence * 0.8)
+            return
+    parsed.flag("nik_invalid", "the NIK is not a well-formed NIK (region, date or serial)")
+    parsed.put("nik", candidates[0], confidence * 0.5)
 
 
 def _read_birth(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -160,6 +162,15 @@ def _check_nik(parsed: Parsed) -> None:
     if facts and province in PROVINCES.values() and PROVINCES[facts.province] != province:
         parsed.flag("nik_region_mismatch", "the NIK's province code differs from the printed province")
 
+
+_fits = value_fits(
+    {
+        "religion": RELIGIONS,
+        "marital_status": MARITAL,
+        "nationality": ("WNI", "WNA"),
+        "occupation": OCCUPATIONS,
+    }
+)
 
 _READERS = {
     "nik": _read_nik,

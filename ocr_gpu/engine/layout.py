@@ -80,7 +80,7 @@ def split_label(text: str, labels: dict[str, str], cutoff: float = 0.72) -> tupl
         if len(wanted) < 4:
             continue  # short labels (NIK) only with a colon: too easy to match by chance
         cut = _after_letters(upper, len(wanted))
-        if cut and _ratio(letters(upper[:cut]), wanted) >= 0.85:
+        if cut and ratio(letters(upper[:cut]), wanted) >= 0.85:
             # No colon was read: it is usually there, misread as a lone 1, I, + or the like.
             return key, re.sub(r"^\s*[1Il|!+*;.,4A=>~\-\u201c\u201d2]\s+", " ", upper[cut:])
     return None, upper
@@ -96,14 +96,14 @@ def _after_letters(text: str, count: int) -> int:
     return 0
 
 
-def _ratio(a: str, b: str) -> float:
+def ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def _best_label(head: str, labels: dict[str, str], cutoff: float) -> str | None:
     if not head:
         return None
-    scored = [(_ratio(head, letters(label)), key) for key, label in labels.items()]
+    scored = [(ratio(head, letters(label)), key) for key, label in labels.items()]
     score, key = max(scored)
     return key if score >= cutoff else None
 

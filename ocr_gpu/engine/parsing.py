@@ -8,9 +8,10 @@ from ocr_gpu.engine.digits import as_digits
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktp import parse_ktp
 from ocr_gpu.engine.layout import Line, Row
+from ocr_gpu.engine.linecrops import crop_line
 from ocr_gpu.engine.npwp import parse_npwp
 from ocr_gpu.engine.reading import CardReading
-from ocr_gpu.engine.recognize import NUMBER_CHARACTERS, crop_line, line_reader
+from ocr_gpu.engine.recognize import NUMBER_CHARACTERS, line_reader
 
 _SIDE_COLUMN = 700  # KTP: the photo, place and date of issue and signature sit right of this
 

@@ -9,10 +9,11 @@ from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.detect import LineBox, detect_lines, load_detector
 from ocr_gpu.engine.geometry import CARD_H, CARD_W, card_width, find_card, rectify, widen
 from ocr_gpu.engine.layout import Line, group_rows
+from ocr_gpu.engine.linecrops import crop_line
 from ocr_gpu.engine.parsing import parse_fields
 from ocr_gpu.engine.quality import measure_quality
 from ocr_gpu.engine.reading import CardReading
-from ocr_gpu.engine.recognize import LineReader, crop_line, line_reader
+from ocr_gpu.engine.recognize import LineReader, line_reader
 
 _MAX_SIDE = 2400  # larger photos are shrunk first: the card never needs more pixels than this
 MIN_CARD_WIDTH = 260  # below this the print is a few pixels high: nothing can read it

@@ -70,14 +70,3 @@ NUMBER_CHARACTERS = "0123456789.-:/NIKPW "
 @lru_cache(maxsize=2)
 def line_reader(whitelist: str = "") -> LineReader:
     return LineReader(whitelist)
-
-
-def crop_line(gray: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    """The line with a margin: Tesseract misses strokes that touch the image edge."""
-    height = y1 - y0
-    grow_y, grow_x = 0.12 * height, 0.25 * height
-    left, top = max(0, int(x0 - grow_x)), max(0, int(y0 - grow_y))
-    right = min(gray.shape[1], int(np.ceil(x1 + grow_x)))
-    bottom = min(gray.shape[0], int(np.ceil(y1 + grow_y)))
-    pad = max(4, int(0.3 * height))
-    return cv2.copyMakeBorder(gray[top:bottom, left:right], pad, pad, pad, pad, cv2.BORDER_REPLICATE)

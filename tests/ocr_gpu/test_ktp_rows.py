@@ -1,0 +1,69 @@
+"""KTP rows matched to fields when labels are misread: the card's fixed row order decides. No Django."""
+
+from ocr_gpu.engine.ktp import parse_ktp
+from ocr_gpu.engine.layout import Line, group_rows
+
+NIK = "3171011708900001"
+HEADER = [("PROVINSI DKI JAKARTA", 300, 18), ("KOTA JAKARTA SELATAN", 320, 52)]
+
+
+def _parse(*value_rows: tuple[str, str]):
+    cells = list(HEADER)
+    for i, (label, value) in enumerate(value_rows):
+        if label:
+            cells.append((label, 30, 100 + 32 * i))
+        if value:
+            cells.append((value, 240, 100 + 32 * i))
+    lines = [Line(text, 0.9, x, y, x + 12 * len(text), y + 24) for text, x, y in cells]
+    return parse_ktp(group_rows(lines))
+
+
+def test_a_row_whose_label_is_unreadable_gets_its_field_from_the_row_order() -> None:
+    fields = _parse(
+        ("NIK", f": {NIK}"),
+        ("Nama", ": BUDI SANTOSO"),
+        ("Temper 9 kapur", ": BINJAI, 30-06-1975"),
+        ("Jaran Ketaman", ": LAKI-LAKI"),
+        ("a u", ": JL. MERDEKA NO. 5"),
+        ("RT/RW", ": 009/006"),
+        ("Kav Dasa", ": PASIRJATI"),
+        ("Kecamatan", ": MEKARSARI"),
+    ).fields
+    assert fields["birth_place"] == "BINJAI"
+    assert fields["birth_date"] == "1975-06-30"
+    assert fields["gender"] == "MALE"
+    assert fields["address"] == "JL. MERDEKA NO. 5"
+    assert fields["village"] == "PASIRJATI"
+    assert fields["district"] == "MEKARSARI"
+    assert fields["province"] == "DKI JAKARTA"
+
+
+def test_a_label_that_was_not_detected_at_all_leaves_its_field_absent_not_shifted() -> None:
+    fields = _parse(
+        ("Agama", ": ISLAM"),
+        ("", ""),
+        ("Pekerjaan", ": WIRASWASTA"),
+        ("Kewarganegaraan", ": WNI"),
+    ).fields
+    assert fields["religion"] == "ISLAM"
+    assert "marital_status" not in fields
+    assert fields["occupation"] == "WIRASWASTA"
+    assert fields["nationality"] == "WNI"
+
+
+def test_a_value_that_fits_its_field_places_a_row_with_a_garbled_label() -> None:
+    fields = _parse(("Agama", ": ISLAM"), ("xx", ": CERAI HIDUP"), ("zz", ": SEUMUR HIDUP")).fields
+    assert fields["marital_status"] == "CERAI HIDUP"
+    assert fields["valid_until"] == "SEUMUR HIDUP"
+    assert "occupation" not in fields
+
+
+def test_a_nik_whose_colon_was_read_as_a_one_and_whose_label_is_a_box_of_its_own() -> None:
+    assert _parse(("NIK", f"1 {NIK}"), ("Nama", ": BUDI SANTOSO")).fields["nik"] == NIK
+
+
+def test_header_lines_are_not_mistaken_for_a_nik() -> None:
+    # Letters that look like digits (I, S, L, A, T ...) make 14+ "digits" of a province name.
+    parsed = _parse(("NIK", NIK))
+    assert parsed.fields["province"] == "DKI JAKARTA"
+    assert parsed.fields["city"] == "KOTA JAKARTA SELATAN"
