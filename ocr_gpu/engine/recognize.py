@@ -10,7 +10,6 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
 from ocr_gpu.engine.assets import tessdata_dir
@@ -48,18 +47,25 @@ class LineReader:
 
     def read(self, gray: np.ndarray) -> Recognized:
         """Read one line from a grayscale uint8 crop."""
+        text, confidence = self._read(gray, raw=False)
+        if not text:
+            # Single-line mode's layout pass drops short, soft lines as noise; the raw-line
+            # mode skips that pass and reads most of them.
+            text, confidence = self._read(gray, raw=True)
+        return Recognized(text, confidence)
+
+    def _read(self, gray: np.ndarray, raw: bool) -> tuple[str, float]:
+        import tesserocr
+
         crop = np.ascontiguousarray(gray)
         h, w = crop.shape
         with _LOCK:
+            self._api.SetPageSegMode(tesserocr.PSM.RAW_LINE if raw else tesserocr.PSM.SINGLE_LINE)
             self._api.SetImageBytes(crop.tobytes(), w, h, 1, w)
             text = self._api.GetUTF8Text()
             confidence = self._api.MeanTextConf()
             LineReader.calls += 1
-        text = " ".join(text.split())
-        if not text and h < 80:
-            # Tesseract drops short, soft lines as noise; at twice the size it reads most of them.
-            return self.read(cv2.resize(crop, (2 * w, 2 * h), interpolation=cv2.INTER_CUBIC))
-        return Recognized(text, max(confidence, 0) / 100.0)
+        return " ".join(text.split()), max(confidence, 0) / 100.0
 
 
 # Number lines (NIK, NPWP) are read again with only these characters allowed when the
