@@ -49,6 +49,7 @@ def parse_ktp(rows: list[Row]) -> Parsed:
             raw[key] = (f"{text} {entry.value}", min(confidence, entry.confidence))
         else:
             raw[key] = (entry.value, entry.confidence)
+            parsed.lines_of[key] = entry.lines
     strong = {entry.key for entry in entries if entry.key}
     parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)
     _read_header(parsed, header)
@@ -131,7 +132,7 @@ def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None
     if len(parts) != 2:
         digits = digit_run(value, (6,))
         parts = [digits[:3], digits[3:]] if digits else []
-    if len(parts) == 2:
+    if len(parts) == 2 and int(parts[0]) > 0 and int(parts[1]) > 0:  # there is no RT or RW 000
         parsed.put("rt_rw", f"{int(parts[0]):03d}/{int(parts[1]):03d}", confidence)
 
 
@@ -142,6 +143,12 @@ def _snapper(vocabulary: tuple[str, ...], cutoff: float, open_ended: bool = Fals
         parsed.put(key, match or (text if open_ended else None), confidence)
 
     return read
+
+
+def _read_nationality(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    # WNI and WNA differ in one letter: only a reading of exactly one of them counts.
+    text = letters(clean_value(value).translate(str.maketrans("1|!L", "IIII")))
+    parsed.put(key, text if text in ("WNI", "WNA") else None, confidence)
 
 
 def _read_valid_until(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -183,7 +190,7 @@ _READERS = {
     "rt_rw": _read_rt_rw,
     "religion": _snapper(RELIGIONS, 0.6),
     "marital_status": _snapper(MARITAL, 0.6),
-    "nationality": _snapper(("WNI", "WNA"), 0.5),
+    "nationality": _read_nationality,
     "occupation": _snapper(OCCUPATIONS, 0.85, open_ended=True),
     "valid_until": _read_valid_until,
 }

@@ -9,10 +9,19 @@ column right after the name or address is that value's second line.
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ocr_gpu.engine.digits import as_digits, parse_date
-from ocr_gpu.engine.layout import Row, clean_value, letters, ratio, snap, split_label
+from ocr_gpu.engine.layout import (
+    Line,
+    Row,
+    clean_value,
+    letters,
+    ratio,
+    snap,
+    split_label,
+    strip_colon_residue,
+)
 
 LABEL_COLUMN = 180  # in the 1000-px frame, labels start left of this and values right of it
 _WRAPS = ("name", "address")  # values long enough to continue on a second line
@@ -29,28 +38,29 @@ class Entry:
     value: str
     confidence: float
     labelled: bool
+    lines: list[Line] = field(default_factory=list)  # the value's lines, read or not
 
 
 def split_row(row: Row, labels: dict[str, str]) -> Entry:
-    lines = [line for line in row.lines if line.text]
-    if not lines:
-        return Entry("", None, "", 0.0, False)
-    first = lines[0]
+    first = row.lines[0]
     if first.x0 >= LABEL_COLUMN:
-        return Entry("", None, row.text, row.confidence, False)
+        return Entry("", None, row.text, row.confidence, False, row.lines)
     head, colon, tail = first.text.partition(":")
-    if len(lines) >= 2 and not (colon and tail.strip()) and not re.search(r"[0-9]{3}", first.text):
+    if len(row.lines) >= 2 and not (colon and tail.strip()) and not re.search(r"[0-9]{3}", first.text):
         # The label is a box of its own: whatever it reads as, the value is the rest.
-        value = " ".join(line.text for line in lines[1:])
-        confidence = min(line.confidence for line in lines[1:])
-        return Entry(letters(head), _named(head, labels), value, confidence, True)
+        rest = row.lines[1:]
+        value = strip_colon_residue(" ".join(line.text for line in rest if line.text))
+        confidence = min((line.confidence for line in rest if line.text), default=0.0)
+        return Entry(letters(head), _named(head, labels), value, confidence, True, rest)
     key, value = split_label(row.text, labels)
     if key:
-        return Entry(letters(labels[key]), key, value, row.confidence, True)
-    return Entry(letters(head), None, row.text, row.confidence, True)
+        return Entry(letters(labels[key]), key, value, row.confidence, True, row.lines)
+    return Entry(letters(head), None, row.text, row.confidence, True, row.lines)
 
 
 def _named(head: str, labels: dict[str, str]) -> str | None:
+    if not letters(head):
+        return None
     score, key = max((ratio(letters(head), letters(label)), key) for key, label in labels.items())
     return key if score >= 0.72 else None
 
@@ -85,14 +95,15 @@ def align(entries: list[Entry], labels: dict[str, str], fits: Fits) -> list[tupl
 
 
 def _reward(entry: Entry, key: str, label: str, fits: Fits) -> float:
-    if not entry.value.strip():
-        return 0.0
-    evidence = 0.4 if fits(key, entry.value) else 0.0
     if entry.key is not None:
-        return _ASSIGNED + 2.0 + evidence if entry.key == key else -1.0
-    if not entry.labelled:
-        return 0.2 + evidence if evidence else -1.0
-    return _ASSIGNED + ratio(entry.label, letters(label)) + evidence
+        reward = _ASSIGNED + 2.0 if entry.key == key else -1.0
+    elif entry.labelled:
+        reward = _ASSIGNED + ratio(entry.label, letters(label))
+    else:  # no label at all: only a value that fits places it
+        reward = 0.2 if entry.value.strip() and fits(key, entry.value) else -1.0
+    if reward > 0 and entry.value.strip() and fits(key, entry.value):
+        reward += 0.4
+    return reward
 
 
 def value_fits(vocabularies: dict[str, tuple[str, ...]]) -> Fits:

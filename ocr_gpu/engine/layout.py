@@ -109,11 +109,39 @@ def _best_label(head: str, labels: dict[str, str], cutoff: float) -> str | None:
 
 
 def snap(value: str, vocabulary: tuple[str, ...] | list[str], cutoff: float) -> str | None:
-    """The vocabulary entry the value is a misreading of, if one is close enough."""
+    """The vocabulary entry the value is a misreading of, if one is close enough and closest.
+
+    A reading as close to two entries (`WN` to WNI and WNA) is no reading: never a guess.
+    """
     if value in vocabulary:
         return value
-    match = difflib.get_close_matches(value, vocabulary, n=1, cutoff=cutoff)
-    return match[0] if match else None
+    scored = sorted(((ratio(value, entry), entry) for entry in vocabulary), reverse=True)
+    if not scored or scored[0][0] < cutoff:
+        return None
+    if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.05:
+        return None
+    return scored[0][1]
+
+
+# Short words a value may really start with: address abbreviations, Balinese name particles.
+_KEPT = {"JL", "GG", "NO", "RT", "RW", "KP", "DS"}
+_BALINESE = r"N?I\s+(?:WAYAN|MADE|NYOMAN|KETUT|GEDE|GUSTI|PUTU|KADEK|KOMANG|NENGAH|LUH)\b"
+
+
+def strip_colon_residue(value: str) -> str:
+    """A value without what Tesseract made of the colon in front of it (`1`, `Z`, `OT`, `|`).
+
+    Only for values read from their own box, which starts at the colon column: there a
+    leading token of two characters or fewer before a word is the colon, not the value,
+    unless it is a short word a value starts with (`JL`, `GG`, `I WAYAN`, `NI LUH`).
+    """
+    value = value.upper()
+    if re.match(rf"\s*{_BALINESE}", value):
+        return value
+    match = re.match(r"\s*([^A-Z0-9\s]*([A-Z0-9]{0,2})[^A-Z0-9\s]*)\s+(?=[A-Z0-9]{3})", value)
+    if not match or match.group(2) in _KEPT:
+        return value
+    return value[match.end() :]
 
 
 def address_text(text: str) -> str:

@@ -4,14 +4,24 @@ import cv2
 import numpy as np
 
 
-def crop_line(gray: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    """The line with a margin: Tesseract misses strokes that touch the image edge."""
+def crop_line(
+    gray: np.ndarray, x0: float, y0: float, x1: float, y1: float, zoom: float = 1.0, flat: bool = True
+) -> np.ndarray:
+    """The line with a margin: Tesseract misses strokes that touch the image edge.
+
+    zoom and flat give the second opinions a line is read again with when its first
+    reading does not check out: enlarged, or without the glare flattening.
+    """
     height = y1 - y0
     grow_y, grow_x = 0.12 * height, 0.25 * height
     left, top = max(0, int(x0 - grow_x)), max(0, int(y0 - grow_y))
     right = min(gray.shape[1], int(np.ceil(x1 + grow_x)))
     bottom = min(gray.shape[0], int(np.ceil(y1 + grow_y)))
-    crop = drop_leading_colon(stretch(flatten(gray[top:bottom, left:right])))
+    crop = gray[top:bottom, left:right]
+    if zoom != 1.0 and crop.size:
+        crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+        height *= zoom
+    crop = drop_leading_colon(stretch(flatten(crop) if flat else crop))
     pad = max(4, int(0.3 * height))
     # Padded with the paper's tone: replicated edge pixels streak into strokes that make
     # Tesseract drop the whole line.

@@ -14,6 +14,22 @@ from ocr_gpu.engine.reading import CardReading
 from ocr_gpu.engine.recognize import NUMBER_CHARACTERS, line_reader
 
 _SIDE_COLUMN = 700  # KTP: the photo, place and date of issue and signature sit right of this
+# KTP label keys whose values can be checked, the fields each must give, and the only
+# characters their values print (upper case: Tesseract's language model likes `wa` for WNI).
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ "
+_CHECKABLE = {
+    "birth": (("birth_place", "birth_date"), _UPPER + "0123456789,.-"),
+    "gender": (("gender",), _UPPER + "-.:"),
+    "rt_rw": (("rt_rw",), "0123456789/"),
+    "religion": (("religion",), _UPPER),
+    "marital_status": (("marital_status",), _UPPER),
+    "nationality": (("nationality",), _UPPER),
+    "valid_until": (("valid_until",), _UPPER + "0123456789-"),
+}
+# Second opinions on a line that does not check out: (zoom, flatten glare, restrict characters).
+# Tesseract's reading of small, soft print swings with the scale: several scales, then
+# one without the flattening.
+_SECOND_OPINIONS = ((1.5, True, True), (3.0, True, True), (1.0, True, True), (2.0, False, True))
 
 
 def _ktp_rows(rows: list[Row]) -> list[Row]:
@@ -65,6 +81,32 @@ def _reread_numbers(rows: list[Row], doc_type: str, parsed: Parsed, gray: np.nda
     return True
 
 
+def _reread_unchecked(rows: list[Row], parsed: Parsed, gray: np.ndarray) -> Parsed:
+    """Read again, two other ways, the KTP values that did not check out; keep what checks.
+
+    Only fields with a check (a date, a vocabulary, the RT/RW form) are read again: for a
+    name or a village nothing could tell the better reading from the worse.
+    """
+    reader = line_reader()
+    for key, (wanted, characters) in _CHECKABLE.items():
+        if all(name in parsed.fields for name in wanted):
+            continue
+        for line in parsed.lines_of.get(key, []):
+            first = line.text, line.confidence
+            for zoom, flat, restrict in _SECOND_OPINIONS:
+                crop = crop_line(gray, line.x0, line.y0, line.x1, line.y1, zoom, flat)
+                again = reader.read(crop, characters if restrict else "")
+                line.text, line.confidence = again.text, again.confidence
+                trial = parse_ktp(_ktp_rows(rows))
+                if all(name in trial.fields for name in wanted) and len(trial.fields) >= len(parsed.fields):
+                    parsed = trial
+                    break
+                line.text, line.confidence = first
+            if all(name in parsed.fields for name in wanted):
+                break
+    return parsed
+
+
 def parse_fields(reading: CardReading, rows: list[Row], hint: str | None, gray: np.ndarray | None) -> None:
     reading.doc_type, parsed = _parse(rows, hint)
     if parsed is None:
@@ -72,4 +114,6 @@ def parse_fields(reading: CardReading, rows: list[Row], hint: str | None, gray: 
     if _reread_numbers(rows, reading.doc_type, parsed, gray):
         doc_type, again = _parse(rows, reading.doc_type)
         parsed = again if again is not None and doc_type == reading.doc_type else parsed
+    if reading.doc_type == "KTP" and gray is not None:
+        parsed = _reread_unchecked(rows, parsed, gray)
     reading.fields, reading.confidence, reading.checks = parsed.fields, parsed.confidence, parsed.checks

@@ -79,7 +79,26 @@ def _touches_edge(boxes: list[LineBox]) -> bool:
 
 def _usable(boxes: list[LineBox]) -> list[LineBox]:
     # Print on these cards is 12-45 px high in the 1000 px frame; other blobs are art.
-    return [b for b in boxes if 10 <= b.y1 - b.y0 <= 70 and b.x1 - b.x0 >= 12]
+    return _without_colons([b for b in boxes if 10 <= b.y1 - b.y0 <= 70 and b.x1 - b.x0 >= 12])
+
+
+def _without_colons(boxes: list[LineBox]) -> list[LineBox]:
+    """Without the KTP's colons found as boxes of their own, touching the value they precede.
+
+    Read alone a colon is noise; worse, the value's crop then holds half of it and
+    Tesseract gives up on the whole line.
+    """
+
+    def is_colon(box: LineBox) -> bool:
+        return box.x1 - box.x0 < box.height and any(
+            other is not box
+            and abs(other.cy - box.cy) < 0.5 * other.height
+            and other.x0 - box.x1 < 0.8 * other.height
+            and other.x1 > box.x1 + other.height
+            for other in boxes
+        )
+
+    return [box for box in boxes if not is_colon(box)]
 
 
 def _print_is_small(found: list[Stroke]) -> bool:

@@ -42,28 +42,33 @@ class LineReader:
             psm=tesserocr.PSM.SINGLE_LINE,
             oem=tesserocr.OEM.LSTM_ONLY,
         )
+        self._whitelist = whitelist
         if whitelist:
             self._api.SetVariable("tessedit_char_whitelist", whitelist)
 
-    def read(self, gray: np.ndarray) -> Recognized:
-        """Read one line from a grayscale uint8 crop."""
-        text, confidence = self._read(gray, raw=False)
+    def read(self, gray: np.ndarray, allowed: str = "") -> Recognized:
+        """Read one line from a grayscale uint8 crop, with only the `allowed` characters if given."""
+        text, confidence = self._read(gray, False, allowed)
         if not text:
             # Single-line mode's layout pass drops short, soft lines as noise; the raw-line
             # mode skips that pass and reads most of them.
-            text, confidence = self._read(gray, raw=True)
+            text, confidence = self._read(gray, True, allowed)
         return Recognized(text, confidence)
 
-    def _read(self, gray: np.ndarray, raw: bool) -> tuple[str, float]:
+    def _read(self, gray: np.ndarray, raw: bool, allowed: str) -> tuple[str, float]:
         import tesserocr
 
         crop = np.ascontiguousarray(gray)
         h, w = crop.shape
         with _LOCK:
             self._api.SetPageSegMode(tesserocr.PSM.RAW_LINE if raw else tesserocr.PSM.SINGLE_LINE)
+            if allowed:
+                self._api.SetVariable("tessedit_char_whitelist", allowed)
             self._api.SetImageBytes(crop.tobytes(), w, h, 1, w)
             text = self._api.GetUTF8Text()
             confidence = self._api.MeanTextConf()
+            if allowed:
+                self._api.SetVariable("tessedit_char_whitelist", self._whitelist)
             LineReader.calls += 1
         return " ".join(text.split()), max(confidence, 0) / 100.0
 

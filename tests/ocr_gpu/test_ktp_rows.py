@@ -67,3 +67,32 @@ def test_header_lines_are_not_mistaken_for_a_nik() -> None:
     parsed = _parse(("NIK", NIK))
     assert parsed.fields["province"] == "DKI JAKARTA"
     assert parsed.fields["city"] == "KOTA JAKARTA SELATAN"
+
+
+def test_what_tesseract_made_of_the_colon_is_dropped_but_short_words_a_value_starts_with_stay() -> None:
+    fields = _parse(
+        ("Nama", "| BUDI SANTOSO"),
+        ("Tempat/Tgl Lahir", "1 BOGOR, 17-08-1990"),
+        ("Jenis Kelamin", "OT LAKI-LAKI"),
+        ("Alamat", "GG RAYA NO. 5"),
+        ("RT/RW", "1 003/005"),
+        ("Kel/Desa", "Z TEGALSARI"),
+    ).fields
+    assert fields["name"] == "BUDI SANTOSO"
+    assert fields["birth_place"] == "BOGOR"
+    assert fields["gender"] == "MALE"
+    assert fields["address"] == "GG. RAYA NO. 5"
+    assert fields["rt_rw"] == "003/005"
+    assert fields["village"] == "TEGALSARI"
+    assert _parse(("Nama", "I WAYAN SUKADANA")).fields["name"] == "I WAYAN SUKADANA"
+
+
+def test_a_nationality_half_read_is_absent_rather_than_guessed() -> None:
+    assert _parse(("Kewarganegaraan", ": WNI")).fields["nationality"] == "WNI"
+    assert _parse(("Kewarganegaraan", ": WN1")).fields["nationality"] == "WNI"
+    for misread in (": WN", ": wa", ": WNT"):
+        assert "nationality" not in _parse(("Kewarganegaraan", misread)).fields
+
+
+def test_an_rt_or_rw_of_zero_is_a_misreading() -> None:
+    assert "rt_rw" not in _parse(("RT/RW", ": 002/000")).fields
