@@ -88,7 +88,9 @@ def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
 
 
 def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    candidates = digit_runs(value, (16,))
+    # The colon before the NIK, read as a 1 and run into it, makes 17 digits.
+    glued = [digits[1:] for digits in digit_runs(value, (17,)) if digits[0] == "1"]
+    candidates = digit_runs(value, (16,)) + glued
     if not candidates:
         parsed.flag("nik_unreadable", "the NIK does not read as 16 digits")
         return

@@ -29,6 +29,9 @@ def _label_of(row: Row) -> tuple[str | None, str]:
         return "kpp", text
     if "TERDAFTAR" in letters(text) or snap(letters(text)[:16], ["TANGGALTERDAFTAR"], 0.7):
         return "registered", text
+    nik = re.match(r"\s*N[I1lL|][KX]\b[\s:;.,\-=~]*", text)
+    if nik:  # the colon is often read as a dash or not at all
+        return "nik", text[nik.end() :]
     return split_label(text, {"nik": "NIK"})
 
 

@@ -17,6 +17,7 @@ _SIDE_COLUMN = 700  # KTP: the photo, place and date of issue and signature sit 
 # KTP label keys whose values can be checked, the fields each must give, and the only
 # characters their values print (upper case: Tesseract's language model likes `wa` for WNI).
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ "
+_NUMBER_ZOOMS = (1.0, 1.5, 3.0)
 _CHECKABLE = {
     "birth": (("birth_place", "birth_date"), _UPPER + "0123456789,.-"),
     "gender": (("gender",), _UPPER + "-.:"),
@@ -68,17 +69,34 @@ def _number_lines(rows: list[Row], doc_type: str) -> list[Line]:
     return [line for line in lines if line.cy < 420 and not re.search(r"\bR[TW]\b", line.text.upper())][:2]
 
 
-def _reread_numbers(rows: list[Row], doc_type: str, parsed: Parsed, gray: np.ndarray | None) -> bool:
-    """Read number lines again, digits only, when the first reading gave a malformed number."""
-    bad = {"nik_unreadable", "nik_invalid", "npwp_unreadable", "npwp_check_digit_invalid"}
-    if gray is None or not bad & {check["code"] for check in parsed.checks}:
-        return False
+_NUMBER_FLAWS = {"nik_unreadable", "nik_invalid", "npwp_unreadable", "npwp_check_digit_invalid"}
+
+
+def _flaws(parsed: Parsed) -> int:
+    return len(_NUMBER_FLAWS & {check["code"] for check in parsed.checks})
+
+
+def _reread_numbers(rows: list[Row], doc_type: str, parsed: Parsed, gray: np.ndarray | None) -> Parsed:
+    """Read number lines again, digits only and at other scales, when they read malformed.
+
+    A second reading is kept when it leaves fewer malformed numbers: the structure of the
+    NIK and the NPWP's check digit decide between readings, never a guess.
+    """
+    if gray is None or not _flaws(parsed):
+        return parsed
     reader = line_reader(NUMBER_CHARACTERS)
     for line in _number_lines(rows, doc_type):
-        again = reader.read(crop_line(gray, line.x0, line.y0, line.x1, line.y1))
-        if again.text:
+        best = (_flaws(parsed), line.text, line.confidence, parsed)
+        for zoom in _NUMBER_ZOOMS:
+            again = reader.read(crop_line(gray, line.x0, line.y0, line.x1, line.y1, zoom))
             line.text, line.confidence = again.text, again.confidence
-    return True
+            kind, trial = _parse(rows, doc_type)
+            if again.text and trial is not None and kind == doc_type and _flaws(trial) < best[0]:
+                best = (_flaws(trial), again.text, again.confidence, trial)
+            if best[0] == 0:
+                break
+        _, line.text, line.confidence, parsed = best
+    return parsed
 
 
 def _reread_unchecked(rows: list[Row], parsed: Parsed, gray: np.ndarray) -> Parsed:
@@ -111,9 +129,7 @@ def parse_fields(reading: CardReading, rows: list[Row], hint: str | None, gray: 
     reading.doc_type, parsed = _parse(rows, hint)
     if parsed is None:
         return
-    if _reread_numbers(rows, reading.doc_type, parsed, gray):
-        doc_type, again = _parse(rows, reading.doc_type)
-        parsed = again if again is not None and doc_type == reading.doc_type else parsed
+    parsed = _reread_numbers(rows, reading.doc_type, parsed, gray)
     if reading.doc_type == "KTP" and gray is not None:
         parsed = _reread_unchecked(rows, parsed, gray)
     reading.fields, reading.confidence, reading.checks = parsed.fields, parsed.confidence, parsed.checks

@@ -96,3 +96,10 @@ def test_a_nationality_half_read_is_absent_rather_than_guessed() -> None:
 
 def test_an_rt_or_rw_of_zero_is_a_misreading() -> None:
     assert "rt_rw" not in _parse(("RT/RW", ": 002/000")).fields
+
+
+def test_a_colon_read_as_1_and_run_into_the_nik_is_not_part_of_it() -> None:
+    assert _parse(("NIK", f"1{NIK}")).fields["nik"] == NIK
+    # Sixteen digits after the 1 that make no NIK are flagged as such.
+    parsed = _parse(("NIK", "19999999999999999"))
+    assert "nik_invalid" in {check["code"] for check in parsed.checks}

@@ -149,3 +149,12 @@ def test_it_flags_a_15_digit_npwp_whose_check_digit_is_wrong() -> None:
 
 def test_it_reads_a_nik_used_as_npwp() -> None:
     assert _npwp(f"NPWP16 : {NIK}").fields["npwp"] == NIK
+
+
+def test_it_reads_an_npwp_cards_nik_whose_colon_reads_as_a_dash() -> None:
+    parsed = _npwp("NPWP : 09.254.294.3-407.000")
+    assert parsed.fields["nik"] == NIK
+    rows = _rows(
+        ("NPWP : 09.254.294.3-407.000", 60, 195), ("SITI RAHMAWATI", 60, 250), (f"NIK - {NIK}", 60, 292)
+    )
+    assert parse_npwp(rows).fields["nik"] == NIK
