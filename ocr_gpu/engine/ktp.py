@@ -5,7 +5,15 @@ import re
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktprows import align, split_row, value_fits
-from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap
+from ocr_gpu.engine.layout import (
+    Row,
+    address_text,
+    clean_value,
+    letters,
+    snap,
+    strip_colon_residue,
+    word_text,
+)
 from ocr_gpu.engine.nik import correct_nik, decode_nik, nik_disagreements
 from ocr_gpu.engine.regions import PROVINCES, REGENCIES
 
@@ -48,7 +56,8 @@ def parse_ktp(rows: list[Row]) -> Parsed:
             text, confidence = raw[key]
             raw[key] = (f"{text} {entry.value}", min(confidence, entry.confidence))
         else:
-            raw[key] = (entry.value, entry.confidence)
+            # Every value but a second line starts at the colon column.
+            raw[key] = (strip_colon_residue(entry.value), entry.confidence)
             parsed.lines_of[key] = entry.lines
     strong = {entry.key for entry in entries if entry.key}
     parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)
@@ -83,8 +92,7 @@ def _read_address(parsed: Parsed, key: str, value: str, confidence: float) -> No
 
 
 def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    text = re.sub(r"[^A-Z.,' \-]", "", clean_value(value))
-    parsed.put(key, clean_value(text), confidence)
+    parsed.put(key, word_text(value), confidence)
 
 
 def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -104,12 +112,12 @@ def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
 
 
 def _read_birth(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    text = clean_value(value)
+    text = " ".join(value.split())
     place, _, date = text.rpartition(",")
     if not place:
-        match = re.search(r"[0-9]", text)
+        match = re.search(r"[0-9]{2}\W{0,2}[0-9OIl]{2}\W{0,2}[0-9OIl]{4}", text) or re.search(r"[0-9]", text)
         place, date = (text[: match.start()], text[match.start() :]) if match else (text, "")
-    parsed.put("birth_place", clean_value(re.sub(r"[^A-Z .\-]", "", place)), confidence)
+    parsed.put("birth_place", word_text(re.sub(r"[,;:]", " ", place)).replace(".", "").strip(), confidence)
     parsed.put("birth_date", parse_date(date), confidence)
 
 

@@ -138,10 +138,31 @@ def strip_colon_residue(value: str) -> str:
     value = value.upper()
     if re.match(rf"\s*{_BALINESE}", value):
         return value
-    match = re.match(r"\s*([^A-Z0-9\s]*([A-Z0-9]{0,2})[^A-Z0-9\s]*)\s+(?=[A-Z0-9]{3})", value)
+    # A token ending in a full stop is an abbreviation (`JL.`, `A.`), not a colon.
+    match = re.match(r"\s*([^A-Z0-9\s]*([A-Z0-9]{0,2})[^A-Z0-9\s.]*)\s+(?=[A-Z0-9]{2})", value)
     if not match or match.group(2) in _KEPT:
         return value
     return value[match.end() :]
+
+
+_IN_WORDS = str.maketrans({"1": "I", "!": "I", "|": "I", "0": "O", "5": "S", "8": "B"})
+
+
+def word_text(text: str) -> str:
+    """A value printed in capital letters only (names, places), as read.
+
+    The card prints no digits, lower case or `!` there, so inside a word those are the
+    letters Tesseract mistook them for: a final I reads as `!`, `|` or `l` (`SUSI`
+    read `SUS!`), an O as 0. Other stray characters are dropped.
+    """
+    words = []
+    for word in text.split():
+        if sum(char.isalpha() for char in word) >= 2:
+            word = word.translate(_IN_WORDS)
+            if not re.search(r"[a-km-z]", word):  # a lone l among capitals is an I
+                word = word.replace("l", "I")
+        words.append(re.sub(r"[^A-Z.,' \-]", "", word.upper()))
+    return clean_value(" ".join(words))
 
 
 def address_text(text: str) -> str:
@@ -150,8 +171,14 @@ def address_text(text: str) -> str:
     text = re.sub(r"\bN[O0][.,;:]?\s*(?=[0-9])", "NO. ", text)
     text = re.sub(r"\b(JL|GG)[.,;:]?\s", r"\1. ", text)
     text = re.sub(r"\bR[I1l]\b", "RT", text)
+    # RT and RW before their three digits: their R is read as A or K, their digits as letters.
+    text = re.sub(r"\b[RAK]([TW])\s+([0-9OILDSB]{3})\b", lambda m: f"R{m[1]} {_digits(m[2])}", text)
     words = [_as_number(word) for word in text.split()]
     return " ".join(words)
+
+
+def _digits(word: str) -> str:
+    return word.translate(str.maketrans("OILDSB", "011058"))
 
 
 def _as_number(word: str) -> str:

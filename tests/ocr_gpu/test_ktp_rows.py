@@ -103,3 +103,9 @@ def test_a_colon_read_as_1_and_run_into_the_nik_is_not_part_of_it() -> None:
     # Sixteen digits after the 1 that make no NIK are flagged as such.
     parsed = _parse(("NIK", "19999999999999999"))
     assert "nik_invalid" in {check["code"] for check in parsed.checks}
+
+
+def test_letters_misread_as_marks_or_digits_inside_a_name_are_letters_again() -> None:
+    fields = _parse(("Nama", ": SUS! HARAHAP"), ("Tempat/Tgl Lahir", ": B0GOR, 17-08-1990")).fields
+    assert fields["name"] == "SUSI HARAHAP"
+    assert fields["birth_place"] == "BOGOR"
