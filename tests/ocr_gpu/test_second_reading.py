@@ -14,16 +14,21 @@ from ocr_gpu.engine.reading import CardReading
 pytestmark = pytest.mark.slow
 
 
-def test_a_misread_vocabulary_value_is_read_again_from_its_crop() -> None:
-    card, photo = card_photo("KTP", "clean", seed=11)
+def _card_lines_and_image(seed: int):
+    card, photo = card_photo("KTP", "clean", seed=seed)
     first = read_card(photo)
     image = cv2.cvtColor(cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     gray = cv2.cvtColor(rectify(image, find_card(image)), cv2.COLOR_RGB2GRAY)
-    lines = [Line(line["text"], line["confidence"], *line["box"]) for line in first.lines]
+    return card, [Line(line["text"], line["confidence"], *line["box"]) for line in first.lines], gray
+
+
+def test_a_misread_vocabulary_value_is_read_again_from_its_crop() -> None:
+    card, lines, gray = _card_lines_and_image(11)
     garbled = {card.fields["nationality"]: "wa", card.fields["religion"]: "Si"}
-    for line in lines:
-        if line.text.strip(": ") in garbled:
-            line.text = garbled[line.text.strip(": ")]
+    targets = [line for line in lines if line.text.strip(": ") in garbled]
+    assert len(targets) == 2
+    for line in targets:
+        line.text = garbled[line.text.strip(": ")]
 
     without_image = CardReading()
     parse_fields(
@@ -39,3 +44,13 @@ def test_a_misread_vocabulary_value_is_read_again_from_its_crop() -> None:
     parse_fields(reading, group_rows(lines), None, gray)
     assert reading.fields["nationality"] == card.fields["nationality"]
     assert reading.fields["religion"] == card.fields["religion"]
+
+
+def test_a_name_tesseract_was_unsure_of_is_read_again_and_the_surer_reading_kept() -> None:
+    card, lines, gray = _card_lines_and_image(11)
+    name_lines = [line for line in lines if line.text.strip(": ") == card.fields["name"]]
+    assert len(name_lines) == 1
+    name_lines[0].text, name_lines[0].confidence = "DEFAJAR 5ETIAWAN", 0.2
+    reading = CardReading()
+    parse_fields(reading, group_rows(lines), None, gray)
+    assert reading.fields["name"] == card.fields["name"]
