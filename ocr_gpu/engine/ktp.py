@@ -11,7 +11,6 @@ from ocr_gpu.engine.layout import (
     clean_value,
     letters,
     snap,
-    strip_colon_residue,
     word_text,
 )
 from ocr_gpu.engine.nik import correct_nik, decode_nik, nik_disagreements
@@ -56,8 +55,7 @@ def parse_ktp(rows: list[Row]) -> Parsed:
             text, confidence = raw[key]
             raw[key] = (f"{text} {entry.value}", min(confidence, entry.confidence))
         else:
-            # Every value but a second line starts at the colon column.
-            raw[key] = (strip_colon_residue(entry.value), entry.confidence)
+            raw[key] = (entry.value, entry.confidence)
             parsed.lines_of[key] = entry.lines
     strong = {entry.key for entry in entries if entry.key}
     parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)

@@ -42,6 +42,10 @@ class Entry:
 
 
 def split_row(row: Row, labels: dict[str, str]) -> Entry:
+    """The row's label and value; a labelled value loses what Tesseract made of its colon.
+
+    A row starting in the value column may be a second line, whose first word is no colon.
+    """
     first = row.lines[0]
     if first.x0 >= LABEL_COLUMN:
         return Entry("", None, row.text, row.confidence, False, row.lines)
@@ -54,7 +58,7 @@ def split_row(row: Row, labels: dict[str, str]) -> Entry:
         return Entry(letters(head), _named(head, labels), value, confidence, True, rest)
     key, value = split_label(row.text, labels)
     if key:
-        return Entry(letters(labels[key]), key, value, row.confidence, True, row.lines)
+        return Entry(letters(labels[key]), key, strip_colon_residue(value), row.confidence, True, row.lines)
     return Entry(letters(head), None, row.text, row.confidence, True, row.lines)
 
 
