@@ -90,7 +90,7 @@ def _without_colons(boxes: list[LineBox]) -> list[LineBox]:
     """
 
     def is_colon(box: LineBox) -> bool:
-        return box.x1 - box.x0 < box.height and any(
+        return box.x1 - box.x0 < 1.6 * box.height and any(
             other is not box
             and abs(other.cy - box.cy) < 0.5 * other.height
             and other.x0 - box.x1 < 0.8 * other.height
@@ -173,6 +173,13 @@ def _run(reading: CardReading, data: bytes, hint: str | None, config: EngineConf
         card = warp(image, matrix)
         prob, sx, sy = probability_map(detector, card, config.detect_long_side)
         boxes = _usable(boxes_from_probability(prob, sx, sy))
+        if _touches_edge(boxes):
+            # Still cut off: the outline is wrong in shape (a shadow edge taken for a side),
+            # not in size. Take the whole photo; levelling below finds the print in it.
+            quad, matrix = None, card_matrix(image, None)
+            card = warp(image, matrix)
+            prob, sx, sy = probability_map(detector, card, config.detect_long_side)
+            boxes = _usable(boxes_from_probability(prob, sx, sy))
     found = strokes(prob, sx, sy)
     if is_askew(found) or (quad is None and _print_is_small(found)):
         card, boxes = _level(image, matrix, found, quad is None, detector, config) or (card, boxes)
