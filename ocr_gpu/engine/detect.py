@@ -84,12 +84,18 @@ def _prepare(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float, floa
     return blob.transpose(2, 0, 1)[None], w / new_w, h / new_h
 
 
-def detect_lines(detector: Detector, image: np.ndarray, long_side: int = 640) -> list[LineBox]:
-    """Axis-aligned boxes of the text lines in an RGB image, in its pixel coordinates."""
+def probability_map(
+    detector: Detector, image: np.ndarray, long_side: int = 640
+) -> tuple[np.ndarray, float, float]:
+    """DBNet's text probability map of an RGB image and its scale back to the image (x, y)."""
     blob, sx, sy = _prepare(image, long_side)
     session = detector.session
-    prob = session.run(None, {session.get_inputs()[0].name: blob})[0][0, 0]
-    return boxes_from_probability(prob, sx, sy)
+    return session.run(None, {session.get_inputs()[0].name: blob})[0][0, 0], sx, sy
+
+
+def detect_lines(detector: Detector, image: np.ndarray, long_side: int = 640) -> list[LineBox]:
+    """Axis-aligned boxes of the text lines in an RGB image, in its pixel coordinates."""
+    return boxes_from_probability(*probability_map(detector, image, long_side))
 
 
 def boxes_from_probability(prob: np.ndarray, sx: float = 1.0, sy: float = 1.0) -> list[LineBox]:

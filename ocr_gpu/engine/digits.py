@@ -50,6 +50,20 @@ def digit_run(text: str, lengths: tuple[int, ...]) -> str | None:
     return digits if len(digits) in lengths else None
 
 
+def digit_runs(text: str, lengths: tuple[int, ...]) -> list[str]:
+    """Every reading of the text as a number of one of `lengths`, the likeliest first.
+
+    Besides digit_run's pick, runs of whole words: a colon read as `1` in front of a
+    NIK makes 17 digits, of which the last 16 words are the number.
+    """
+    found = [digit_run(text, lengths)]
+    words = re.findall(r"[0-9OoDQUIl|i!LJZzSsBbGTAgq.\-/]+", text)
+    for size in range(len(words), 0, -1):
+        for start in range(len(words) - size + 1):
+            found.append(as_digits("".join(words[start : start + size])))
+    return [digits for digits in dict.fromkeys(found) if digits and len(digits) in lengths]
+
+
 def parse_date(text: str) -> str | None:
     """An ISO date from a printed DD-MM-YYYY (any separators, look-alike letters)."""
     fixed = text.translate(_AS_DIGIT)

@@ -10,6 +10,8 @@ class Parsed:
     checks: list[dict[str, str]] = field(default_factory=list)
     # How many of the document type's landmarks (labels, headers) were found.
     landmarks: int = 0
+    # The recognized lines each labelled value was read from, by label key (KTP).
+    lines_of: dict[str, list] = field(default_factory=dict)
 
     def put(self, key: str, value: str | None, confidence: float) -> None:
         if value:

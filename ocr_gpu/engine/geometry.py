@@ -130,13 +130,22 @@ def card_width(quad: np.ndarray | None, image: np.ndarray) -> float:
 
 def rectify(image: np.ndarray, quad: np.ndarray | None, upside_down: bool = False) -> np.ndarray:
     """The card warped flat to CARD_W x CARD_H (the whole image when no card was found)."""
+    return warp(image, card_matrix(image, quad, upside_down))
+
+
+def card_matrix(image: np.ndarray, quad: np.ndarray | None, upside_down: bool = False) -> np.ndarray:
+    """The perspective transform from the photo to the CARD_W x CARD_H frame."""
     if quad is None:
         h, w = image.shape[:2]
         quad = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     if upside_down:
         quad = np.roll(quad, 2, axis=0)
     target = np.float32([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]])
-    matrix = cv2.getPerspectiveTransform(quad, target)
+    return cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+
+
+def warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The photo seen through matrix, in the CARD_W x CARD_H frame."""
     # A flat fill where the quad reaches past the photo: replicated edges streak into fake text.
     fill = tuple(int(v) for v in np.median(image.reshape(-1, image.shape[-1])[::97], axis=0))
     return cv2.warpPerspective(

@@ -2,9 +2,17 @@
 
 import re
 
-from ocr_gpu.engine.digits import digit_run, parse_date
+from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import Parsed
-from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label
+from ocr_gpu.engine.ktprows import align, split_row, value_fits
+from ocr_gpu.engine.layout import (
+    Row,
+    address_text,
+    clean_value,
+    letters,
+    snap,
+    word_text,
+)
 from ocr_gpu.engine.nik import correct_nik, decode_nik, nik_disagreements
 from ocr_gpu.engine.regions import PROVINCES, REGENCIES
 
@@ -31,25 +39,26 @@ OCCUPATIONS = (
     "TENTARA NASIONAL INDONESIA", "KEPOLISIAN RI", "PEDAGANG", "PETANI/PEKEBUN", "NELAYAN/PERIKANAN",
     "KARYAWAN SWASTA", "KARYAWAN BUMN", "BURUH HARIAN LEPAS", "WIRASWASTA", "GURU", "DOKTER", "PERAWAT",
 )  # fmt: skip
-_WRAPS = {"name", "address"}  # values long enough to continue on a second line
-_VALUE_COLUMN = 180  # in the 1000-px frame, values start right of the labels
 
 
 def parse_ktp(rows: list[Row]) -> Parsed:
-    parsed, raw = Parsed(), {}
-    header: list[Row] = []
-    last_key = None
+    parsed, header, entries = Parsed(), [], []
     for row in rows:
-        key, value = split_label(row.text, LABELS)
-        if key and key not in raw:
-            raw[key], last_key = (value, row.confidence), key
-        elif key is None and not raw:
+        entry = split_row(row, LABELS)
+        if entries or entry.labelled or _fits("nik", entry.value):
+            entries.append(entry)
+        else:
             header.append(row)
-        elif key is None and last_key in _WRAPS and row.x0 > _VALUE_COLUMN:
-            text, confidence = raw[last_key]
-            raw[last_key] = (f"{text} {row.text}", min(confidence, row.confidence))
-            last_key = None
-    parsed.landmarks = len(raw) + any("PROVINSI" in r.text.upper() for r in header)
+    raw: dict[str, tuple[str, float]] = {}
+    for key, entry, second_line in align(entries, LABELS, _fits):
+        if second_line:
+            text, confidence = raw[key]
+            raw[key] = (f"{text} {entry.value}", min(confidence, entry.confidence))
+        else:
+            raw[key] = (entry.value, entry.confidence)
+            parsed.lines_of[key] = entry.lines
+    strong = {entry.key for entry in entries if entry.key}
+    parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)
     _read_header(parsed, header)
     for key, (value, confidence) in raw.items():
         _READERS.get(key, _read_text)(parsed, key, value, confidence)
@@ -81,30 +90,32 @@ def _read_address(parsed: Parsed, key: str, value: str, confidence: float) -> No
 
 
 def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    text = re.sub(r"[^A-Z.,' \-]", "", clean_value(value))
-    parsed.put(key, clean_value(text), confidence)
+    parsed.put(key, word_text(value), confidence)
 
 
 def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    digits = digit_run(value, (16,))
-    if digits is None:
+    # The colon before the NIK, read as a 1 and run into it, makes 17 digits.
+    glued = [digits[1:] for digits in digit_runs(value, (17,)) if digits[0] == "1"]
+    candidates = digit_runs(value, (16,)) + glued
+    if not candidates:
         parsed.flag("nik_unreadable", "the NIK does not read as 16 digits")
         return
-    corrected = correct_nik(digits)
-    if corrected is None:
-        parsed.flag("nik_invalid", "the NIK is not a well-formed NIK (region, date or serial)")
-        parsed.put("nik", digits, confidence * 0.5)
-    else:
-        parsed.put("nik", corrected, confidence if corrected == digits else confidence * 0.8)
+    for digits in candidates:
+        corrected = correct_nik(digits)
+        if corrected is not None:
+            parsed.put("nik", corrected, confidence if corrected == digits else confidence * 0.8)
+            return
+    parsed.flag("nik_invalid", "the NIK is not a well-formed NIK (region, date or serial)")
+    parsed.put("nik", candidates[0], confidence * 0.5)
 
 
 def _read_birth(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    text = clean_value(value)
+    text = " ".join(value.split())
     place, _, date = text.rpartition(",")
     if not place:
-        match = re.search(r"[0-9]", text)
+        match = re.search(r"[0-9]{2}\W{0,2}[0-9OIl]{2}\W{0,2}[0-9OIl]{4}", text) or re.search(r"[0-9]", text)
         place, date = (text[: match.start()], text[match.start() :]) if match else (text, "")
-    parsed.put("birth_place", clean_value(re.sub(r"[^A-Z .\-]", "", place)), confidence)
+    parsed.put("birth_place", word_text(re.sub(r"[,;:]", " ", place)).replace(".", "").strip(), confidence)
     parsed.put("birth_date", parse_date(date), confidence)
 
 
@@ -129,7 +140,7 @@ def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None
     if len(parts) != 2:
         digits = digit_run(value, (6,))
         parts = [digits[:3], digits[3:]] if digits else []
-    if len(parts) == 2:
+    if len(parts) == 2 and int(parts[0]) > 0 and int(parts[1]) > 0:  # there is no RT or RW 000
         parsed.put("rt_rw", f"{int(parts[0]):03d}/{int(parts[1]):03d}", confidence)
 
 
@@ -140,6 +151,12 @@ def _snapper(vocabulary: tuple[str, ...], cutoff: float, open_ended: bool = Fals
         parsed.put(key, match or (text if open_ended else None), confidence)
 
     return read
+
+
+def _read_nationality(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    # WNI and WNA differ in one letter: only a reading of exactly one of them counts.
+    text = letters(clean_value(value).translate(str.maketrans("1|!L", "IIII")))
+    parsed.put(key, text if text in ("WNI", "WNA") else None, confidence)
 
 
 def _read_valid_until(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -161,6 +178,15 @@ def _check_nik(parsed: Parsed) -> None:
         parsed.flag("nik_region_mismatch", "the NIK's province code differs from the printed province")
 
 
+_fits = value_fits(
+    {
+        "religion": RELIGIONS,
+        "marital_status": MARITAL,
+        "nationality": ("WNI", "WNA"),
+        "occupation": OCCUPATIONS,
+    }
+)
+
 _READERS = {
     "nik": _read_nik,
     "name": _read_name,
@@ -172,7 +198,7 @@ _READERS = {
     "rt_rw": _read_rt_rw,
     "religion": _snapper(RELIGIONS, 0.6),
     "marital_status": _snapper(MARITAL, 0.6),
-    "nationality": _snapper(("WNI", "WNA"), 0.5),
+    "nationality": _read_nationality,
     "occupation": _snapper(OCCUPATIONS, 0.85, open_ended=True),
     "valid_until": _read_valid_until,
 }

@@ -80,7 +80,7 @@ def split_label(text: str, labels: dict[str, str], cutoff: float = 0.72) -> tupl
         if len(wanted) < 4:
             continue  # short labels (NIK) only with a colon: too easy to match by chance
         cut = _after_letters(upper, len(wanted))
-        if cut and _ratio(letters(upper[:cut]), wanted) >= 0.85:
+        if cut and ratio(letters(upper[:cut]), wanted) >= 0.85:
             # No colon was read: it is usually there, misread as a lone 1, I, + or the like.
             return key, re.sub(r"^\s*[1Il|!+*;.,4A=>~\-\u201c\u201d2]\s+", " ", upper[cut:])
     return None, upper
@@ -96,24 +96,73 @@ def _after_letters(text: str, count: int) -> int:
     return 0
 
 
-def _ratio(a: str, b: str) -> float:
+def ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def _best_label(head: str, labels: dict[str, str], cutoff: float) -> str | None:
     if not head:
         return None
-    scored = [(_ratio(head, letters(label)), key) for key, label in labels.items()]
+    scored = [(ratio(head, letters(label)), key) for key, label in labels.items()]
     score, key = max(scored)
     return key if score >= cutoff else None
 
 
 def snap(value: str, vocabulary: tuple[str, ...] | list[str], cutoff: float) -> str | None:
-    """The vocabulary entry the value is a misreading of, if one is close enough."""
+    """The vocabulary entry the value is a misreading of, if one is close enough and closest.
+
+    A reading as close to two entries (`WN` to WNI and WNA) is no reading: never a guess.
+    """
     if value in vocabulary:
         return value
-    match = difflib.get_close_matches(value, vocabulary, n=1, cutoff=cutoff)
-    return match[0] if match else None
+    scored = sorted(((ratio(value, entry), entry) for entry in vocabulary), reverse=True)
+    if not scored or scored[0][0] < cutoff:
+        return None
+    if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.05:
+        return None
+    return scored[0][1]
+
+
+# Short words a value may really start with: address abbreviations, Balinese name particles.
+_KEPT = {"JL", "GG", "NO", "RT", "RW", "KP", "DS"}
+_BALINESE = r"N?I\s+(?:WAYAN|MADE|NYOMAN|KETUT|GEDE|GUSTI|PUTU|KADEK|KOMANG|NENGAH|LUH)\b"
+
+
+def strip_colon_residue(value: str) -> str:
+    """A value without what Tesseract made of the colon in front of it (`1`, `Z`, `OT`, `|`).
+
+    Only for values read from their own box, which starts at the colon column: there a
+    leading token of two characters or fewer before a word is the colon, not the value,
+    unless it is a short word a value starts with (`JL`, `GG`, `I WAYAN`, `NI LUH`).
+    """
+    value = value.upper()
+    if re.match(rf"\s*{_BALINESE}", value):
+        return value
+    # A token ending in a full stop is an abbreviation (`JL.`, `A.`), not a colon.
+    match = re.match(r"\s*([^A-Z0-9\s]*([A-Z0-9]{0,2})[^A-Z0-9\s.]*)\s+(?=[A-Z0-9]{2})", value)
+    if not match or match.group(2) in _KEPT:
+        return value
+    return value[match.end() :]
+
+
+_IN_WORDS = str.maketrans({"1": "I", "!": "I", "|": "I", "0": "O", "5": "S", "8": "B"})
+
+
+def word_text(text: str) -> str:
+    """A value printed in capital letters only (names, places), as read.
+
+    The card prints no digits, lower case or `!` there, so inside a word those are the
+    letters Tesseract mistook them for: a final I reads as `!`, `|` or `l` (`SUSI`
+    read `SUS!`), an O as 0. Other stray characters are dropped.
+    """
+    words = []
+    for word in text.split():
+        if sum(char.isalpha() for char in word) >= 2:
+            word = word.translate(_IN_WORDS)
+            if not re.search(r"[a-km-z]", word):  # a lone l among capitals is an I
+                word = word.replace("l", "I")
+        words.append(re.sub(r"[^A-Z.,' \-]", "", word.upper()))
+    return clean_value(" ".join(words))
 
 
 def address_text(text: str) -> str:
@@ -122,8 +171,14 @@ def address_text(text: str) -> str:
     text = re.sub(r"\bN[O0][.,;:]?\s*(?=[0-9])", "NO. ", text)
     text = re.sub(r"\b(JL|GG)[.,;:]?\s", r"\1. ", text)
     text = re.sub(r"\bR[I1l]\b", "RT", text)
+    # RT and RW before their three digits: their R is read as A or K, their digits as letters.
+    text = re.sub(r"\b[RAK]([TW])\s+([0-9OILDSB]{3})\b", lambda m: f"R{m[1]} {_digits(m[2])}", text)
     words = [_as_number(word) for word in text.split()]
     return " ".join(words)
+
+
+def _digits(word: str) -> str:
+    return word.translate(str.maketrans("OILDSB", "011058"))
 
 
 def _as_number(word: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ocr_gpu.engine.regions import PROVINCES
 
 # Digits that Tesseract confuses with one another on worn or blurred prints.
-_LOOKALIKES: dict[str, str] = {
+LOOKALIKES: dict[str, str] = {
     "0": "869",
     "1": "74",
     "2": "7",
@@ -80,7 +80,7 @@ def correct_nik(digits: str) -> str | None:
     candidates = {
         digits[:i] + swap + digits[i + 1 :]
         for i, digit in enumerate(digits)
-        for swap in _LOOKALIKES[digit]
+        for swap in LOOKALIKES[digit]
         if is_valid_nik(digits[:i] + swap + digits[i + 1 :])
     }
     return candidates.pop() if len(candidates) == 1 else None

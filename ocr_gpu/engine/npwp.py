@@ -8,7 +8,7 @@ import re
 
 from ocr_gpu.engine.digits import digit_run, parse_date
 from ocr_gpu.engine.fields import Parsed
-from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label
+from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label, word_text
 from ocr_gpu.engine.nik import correct_nik
 from ocr_gpu.engine.npwp_number import is_valid_npwp15
 
@@ -25,10 +25,16 @@ def _label_of(row: Row) -> tuple[str | None, str]:
     text = row.text.upper()
     if snap(letters(text.split(":")[0]), ["NPWP", "NPWPI"], 0.7):
         return "npwp", text.partition(":")[2] or text
-    if re.match(r"\s*KPP\b", text) or snap(letters(text)[:3], ["KPP"], 0.66):
+    first_word = letters(text.split()[0]) if text.split() else ""
+    if re.match(r"\s*KPP\b", text) or (len(first_word) <= 4 and snap(first_word, ["KPP"], 0.66)):
         return "kpp", text
     if "TERDAFTAR" in letters(text) or snap(letters(text)[:16], ["TANGGALTERDAFTAR"], 0.7):
         return "registered", text
+    nik = re.match(r"\s*N[I1lL|][KX]\b[\s:;.,\-=~]*", text)
+    if nik:  # the colon is often read as a dash or not at all
+        return "nik", text[nik.end() :]
+    if len(re.sub(r"[^0-9]", "", text)) >= 14 and len(letters(text)) <= 4:
+        return "nik", text  # the NIK row with its label misread: nothing else is 16 digits
     return split_label(text, {"nik": "NIK"})
 
 
@@ -55,7 +61,7 @@ def parse_npwp(rows: list[Row]) -> Parsed:
             parsed.landmarks += 1
             parsed.put("registered_date", parse_date(value.rpartition(":")[2] or value), row.confidence)
         elif after_number and "name" not in parsed.fields:
-            parsed.put("name", clean_value(re.sub(r"[^A-Z.,' \-]", "", row.text.upper())), row.confidence)
+            parsed.put("name", word_text(row.text), row.confidence)
         elif "name" in parsed.fields and "kpp" not in parsed.fields:
             address.append(row)
     if address:

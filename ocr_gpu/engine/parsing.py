@@ -1,16 +1,13 @@
 """Choosing the document type and its fields from the card's rows."""
 
-import re
-
 import numpy as np
 
-from ocr_gpu.engine.digits import as_digits
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktp import parse_ktp
-from ocr_gpu.engine.layout import Line, Row
+from ocr_gpu.engine.layout import Row
 from ocr_gpu.engine.npwp import parse_npwp
 from ocr_gpu.engine.reading import CardReading
-from ocr_gpu.engine.recognize import NUMBER_CHARACTERS, crop_line, line_reader
+from ocr_gpu.engine.rereading import reread_numbers, reread_unchecked, reread_unsure
 
 _SIDE_COLUMN = 700  # KTP: the photo, place and date of issue and signature sit right of this
 
@@ -43,32 +40,17 @@ def _parse(rows: list[Row], hint: str | None) -> tuple[str, Parsed | None]:
     return doc_type, {"KTP": ktp, "NPWP": npwp}.get(doc_type)
 
 
-def _number_lines(rows: list[Row], doc_type: str) -> list[Line]:
-    """The lines holding the NIK / NPWP number: long runs of digits near the top of the card."""
-    lines = [line for row in rows for line in row.lines if len(as_digits(line.text)) >= 10]
-    if doc_type == "KTP":
-        return [line for line in lines if line.cy < 220][:1]
-    return [line for line in lines if line.cy < 420 and not re.search(r"\bR[TW]\b", line.text.upper())][:2]
-
-
-def _reread_numbers(rows: list[Row], doc_type: str, parsed: Parsed, gray: np.ndarray | None) -> bool:
-    """Read number lines again, digits only, when the first reading gave a malformed number."""
-    bad = {"nik_unreadable", "nik_invalid", "npwp_unreadable", "npwp_check_digit_invalid"}
-    if gray is None or not bad & {check["code"] for check in parsed.checks}:
-        return False
-    reader = line_reader(NUMBER_CHARACTERS)
-    for line in _number_lines(rows, doc_type):
-        again = reader.read(crop_line(gray, line.x0, line.y0, line.x1, line.y1))
-        if again.text:
-            line.text, line.confidence = again.text, again.confidence
-    return True
-
-
 def parse_fields(reading: CardReading, rows: list[Row], hint: str | None, gray: np.ndarray | None) -> None:
     reading.doc_type, parsed = _parse(rows, hint)
     if parsed is None:
         return
-    if _reread_numbers(rows, reading.doc_type, parsed, gray):
-        doc_type, again = _parse(rows, reading.doc_type)
-        parsed = again if again is not None and doc_type == reading.doc_type else parsed
+    if gray is not None:
+        parsed = reread_numbers(rows, reading.doc_type, parsed, gray, _parse)
+        if reading.doc_type == "KTP":
+
+            def reparse() -> Parsed:
+                return parse_ktp(_ktp_rows(rows))
+
+            parsed = reread_unchecked(parsed, gray, reparse)
+            parsed = reread_unsure(parsed, gray, reparse)
     reading.fields, reading.confidence, reading.checks = parsed.fields, parsed.confidence, parsed.checks

@@ -6,13 +6,15 @@ import cv2
 import numpy as np
 
 from ocr_gpu.engine.config import EngineConfig
-from ocr_gpu.engine.detect import LineBox, detect_lines, load_detector
-from ocr_gpu.engine.geometry import CARD_H, CARD_W, card_width, find_card, rectify, widen
+from ocr_gpu.engine.detect import LineBox, boxes_from_probability, load_detector, probability_map
+from ocr_gpu.engine.geometry import CARD_H, CARD_W, card_matrix, card_width, find_card, rectify, warp, widen
 from ocr_gpu.engine.layout import Line, group_rows
+from ocr_gpu.engine.levelling import Stroke, is_askew, levelling, strokes, tilt
+from ocr_gpu.engine.linecrops import crop_line
 from ocr_gpu.engine.parsing import parse_fields
 from ocr_gpu.engine.quality import measure_quality
 from ocr_gpu.engine.reading import CardReading
-from ocr_gpu.engine.recognize import LineReader, crop_line, line_reader
+from ocr_gpu.engine.recognize import LineReader, line_reader
 
 _MAX_SIDE = 2400  # larger photos are shrunk first: the card never needs more pixels than this
 MIN_CARD_WIDTH = 260  # below this the print is a few pixels high: nothing can read it
@@ -77,7 +79,52 @@ def _touches_edge(boxes: list[LineBox]) -> bool:
 
 def _usable(boxes: list[LineBox]) -> list[LineBox]:
     # Print on these cards is 12-45 px high in the 1000 px frame; other blobs are art.
-    return [b for b in boxes if 10 <= b.y1 - b.y0 <= 70 and b.x1 - b.x0 >= 12]
+    return _without_colons([b for b in boxes if 10 <= b.y1 - b.y0 <= 70 and b.x1 - b.x0 >= 12])
+
+
+def _without_colons(boxes: list[LineBox]) -> list[LineBox]:
+    """Without the KTP's colons found as boxes of their own, touching the value they precede.
+
+    Read alone a colon is noise; worse, the value's crop then holds half of it and
+    Tesseract gives up on the whole line.
+    """
+
+    def is_colon(box: LineBox) -> bool:
+        return box.x1 - box.x0 < 1.6 * box.height and any(
+            other is not box
+            and abs(other.cy - box.cy) < 0.5 * other.height
+            and other.x0 - box.x1 < 0.8 * other.height
+            and other.x1 > box.x1 + other.height
+            for other in boxes
+        )
+
+    return [box for box in boxes if not is_colon(box)]
+
+
+def _print_is_small(found: list[Stroke]) -> bool:
+    """Whether the print covers little of a frame that is the whole photo (a card far away)."""
+    if not found:
+        return False
+    return max(s.x1 for s in found) - min(s.x0 for s in found) < 0.75 * CARD_W
+
+
+def _level(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    found: list[Stroke],
+    fit_print: bool,
+    detector,
+    config: EngineConfig,
+) -> tuple[np.ndarray, list[LineBox]] | None:
+    """The card flattened again so that its text lines are level, when that makes them straighter."""
+    homography = levelling(found, fit_print)
+    if homography is None:
+        return None
+    card = warp(image, homography @ matrix)
+    prob, sx, sy = probability_map(detector, card, config.detect_long_side)
+    if sum(tilt(strokes(prob, sx, sy))) > sum(tilt(found)) and not fit_print:
+        return None
+    return card, _usable(boxes_from_probability(prob, sx, sy))
 
 
 def read_card(
@@ -117,12 +164,26 @@ def _run(reading: CardReading, data: bytes, hint: str | None, config: EngineConf
         raise Unreadable("blank image: no text found")
     if reading.quality["sharpness"] < MIN_SHARPNESS:
         raise Unreadable(f"image too blurred to read (sharpness {reading.quality['sharpness']})")
-    boxes = _usable(detect_lines(detector, card, config.detect_long_side))
+    matrix = card_matrix(image, quad)
+    prob, sx, sy = probability_map(detector, card, config.detect_long_side)
+    boxes = _usable(boxes_from_probability(prob, sx, sy))
     if quad is not None and _touches_edge(boxes):
         # Print running off the flattened card: the outline was found too small. Look wider.
-        card = rectify(image, widen(quad, 0.08))
-        gray = cv2.cvtColor(card, cv2.COLOR_RGB2GRAY)
-        boxes = _usable(detect_lines(detector, card, config.detect_long_side))
+        matrix = card_matrix(image, widen(quad, 0.08))
+        card = warp(image, matrix)
+        prob, sx, sy = probability_map(detector, card, config.detect_long_side)
+        boxes = _usable(boxes_from_probability(prob, sx, sy))
+        if _touches_edge(boxes):
+            # Still cut off: the outline is wrong in shape (a shadow edge taken for a side),
+            # not in size. Take the whole photo; levelling below finds the print in it.
+            quad, matrix = None, card_matrix(image, None)
+            card = warp(image, matrix)
+            prob, sx, sy = probability_map(detector, card, config.detect_long_side)
+            boxes = _usable(boxes_from_probability(prob, sx, sy))
+    found = strokes(prob, sx, sy)
+    if is_askew(found) or (quad is None and _print_is_small(found)):
+        card, boxes = _level(image, matrix, found, quad is None, detector, config) or (card, boxes)
+    gray = cv2.cvtColor(card, cv2.COLOR_RGB2GRAY)
     mark = _lap(timings, "detect", mark)
     if len(boxes) < 3:
         timings.setdefault("recognize", 0.0)

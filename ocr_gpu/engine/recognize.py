@@ -10,7 +10,6 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
 from ocr_gpu.engine.assets import tessdata_dir
@@ -43,23 +42,35 @@ class LineReader:
             psm=tesserocr.PSM.SINGLE_LINE,
             oem=tesserocr.OEM.LSTM_ONLY,
         )
+        self._whitelist = whitelist
         if whitelist:
             self._api.SetVariable("tessedit_char_whitelist", whitelist)
 
-    def read(self, gray: np.ndarray) -> Recognized:
-        """Read one line from a grayscale uint8 crop."""
+    def read(self, gray: np.ndarray, allowed: str = "") -> Recognized:
+        """Read one line from a grayscale uint8 crop, with only the `allowed` characters if given."""
+        text, confidence = self._read(gray, False, allowed)
+        if not text:
+            # Single-line mode's layout pass drops short, soft lines as noise; the raw-line
+            # mode skips that pass and reads most of them.
+            text, confidence = self._read(gray, True, allowed)
+        return Recognized(text, confidence)
+
+    def _read(self, gray: np.ndarray, raw: bool, allowed: str) -> tuple[str, float]:
+        import tesserocr
+
         crop = np.ascontiguousarray(gray)
         h, w = crop.shape
         with _LOCK:
+            self._api.SetPageSegMode(tesserocr.PSM.RAW_LINE if raw else tesserocr.PSM.SINGLE_LINE)
+            if allowed:
+                self._api.SetVariable("tessedit_char_whitelist", allowed)
             self._api.SetImageBytes(crop.tobytes(), w, h, 1, w)
             text = self._api.GetUTF8Text()
             confidence = self._api.MeanTextConf()
+            if allowed:
+                self._api.SetVariable("tessedit_char_whitelist", self._whitelist)
             LineReader.calls += 1
-        text = " ".join(text.split())
-        if not text and h < 80:
-            # Tesseract drops short, soft lines as noise; at twice the size it reads most of them.
-            return self.read(cv2.resize(crop, (2 * w, 2 * h), interpolation=cv2.INTER_CUBIC))
-        return Recognized(text, max(confidence, 0) / 100.0)
+        return " ".join(text.split()), max(confidence, 0) / 100.0
 
 
 # Number lines (NIK, NPWP) are read again with only these characters allowed when the
@@ -70,14 +81,3 @@ NUMBER_CHARACTERS = "0123456789.-:/NIKPW "
 @lru_cache(maxsize=2)
 def line_reader(whitelist: str = "") -> LineReader:
     return LineReader(whitelist)
-
-
-def crop_line(gray: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    """The line with a margin: Tesseract misses strokes that touch the image edge."""
-    height = y1 - y0
-    grow_y, grow_x = 0.12 * height, 0.25 * height
-    left, top = max(0, int(x0 - grow_x)), max(0, int(y0 - grow_y))
-    right = min(gray.shape[1], int(np.ceil(x1 + grow_x)))
-    bottom = min(gray.shape[0], int(np.ceil(y1 + grow_y)))
-    pad = max(4, int(0.3 * height))
-    return cv2.copyMakeBorder(gray[top:bottom, left:right], pad, pad, pad, pad, cv2.BORDER_REPLICATE)

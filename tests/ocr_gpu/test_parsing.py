@@ -149,3 +149,27 @@ def test_it_flags_a_15_digit_npwp_whose_check_digit_is_wrong() -> None:
 
 def test_it_reads_a_nik_used_as_npwp() -> None:
     assert _npwp(f"NPWP16 : {NIK}").fields["npwp"] == NIK
+
+
+def test_it_reads_an_npwp_cards_nik_whose_colon_reads_as_a_dash() -> None:
+    parsed = _npwp("NPWP : 09.254.294.3-407.000")
+    assert parsed.fields["nik"] == NIK
+    rows = _rows(
+        ("NPWP : 09.254.294.3-407.000", 60, 195), ("SITI RAHMAWATI", 60, 250), (f"NIK - {NIK}", 60, 292)
+    )
+    assert parse_npwp(rows).fields["nik"] == NIK
+
+
+def test_an_npwp_address_keeps_a_town_line_and_its_rt_rw_read_as_at_aw() -> None:
+    rows = _rows(
+        ("NPWP : 09.254.294.3-407.000", 60, 195),
+        ("SITI RAHMAWATI", 60, 250),
+        ("WK 3171011708900001", 60, 292),
+        ("GG. MELATI NO. 5 AT 003 AW OO5 CILANDAK", 60, 334),
+        ("KEPULAUAN SERIBU", 60, 372),
+        ("KPP PRATAMA KEPULAUAN SERIBU", 60, 520),
+    )
+    fields = parse_npwp(rows).fields
+    assert fields["nik"] == NIK
+    assert fields["address"] == "GG. MELATI NO. 5 RT 003 RW 005 CILANDAK KEPULAUAN SERIBU"
+    assert fields["kpp"] == "KPP PRATAMA KEPULAUAN SERIBU"
