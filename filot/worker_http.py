@@ -24,7 +24,6 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dramatiq
-import redis
 import structlog
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -50,14 +49,9 @@ def _canonical(queue_name: str) -> str:
 
 
 def check_broker() -> dict:
-    if not settings.REDIS_URL:
-        return {"mode": "embedded (no REDIS_URL: in-process broker)"}
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    finally:
-        client.close()
-    return {}
+    from filot.health import check_redis  # imported here: this module loads before the apps
+
+    return check_redis()  # the broker is the Redis of REDIS_URL
 
 
 class WorkerHealth:

@@ -113,3 +113,17 @@ def log_output():
     root.addHandler(handler)
     yield stream
     root.removeHandler(handler)
+
+
+@pytest.fixture
+def worker():
+    """dramatiq worker threads consuming every queue of the real Redis broker, in this process."""
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    yield worker
+    worker.stop()
+    broker.flush_all()

@@ -125,20 +125,6 @@ def test_probes_by_task_address_are_answered_but_other_paths_keep_host_validatio
     assert client.get("/health", HTTP_HOST="kyc.example.com").status_code == 200
 
 
-@pytest.fixture
-def worker():
-    """dramatiq worker threads on the real Redis broker, in this process (so its metrics too)."""
-    import dramatiq
-
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
-    worker.start()
-    yield worker
-    worker.stop()
-    broker.flush_all()
-
-
 def samples(text: str, name: str, **labels: str) -> float:
     """The sum of the samples of `name` that carry `labels` (in any order); 0 when absent."""
     total = 0.0

@@ -26,18 +26,6 @@ SEED = 20261122
 SETTLED = {*TERMINAL_STATUSES, Status.NEEDS_REVIEW, Status.FAILED}
 
 
-@pytest.fixture
-def worker():
-    """Worker threads consuming both queues of the real Redis broker, in this process."""
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
-    worker.start()
-    yield worker
-    worker.stop()
-    broker.flush_all()
-
-
 def clean_card(doc_type: str, *, skip: int = 0):
     """A clean synthetic card of this type whose NIK agrees with the card."""
     for index in range(200):

@@ -4,12 +4,12 @@ import pytest
 
 from kyc.models import Status
 from reviews.models import ManualReview
-from tests.kyc.test_pipeline import clean_card, declare, upload, wait_settled, worker  # noqa: F401
+from tests.kyc.test_pipeline import clean_card, declare, upload, wait_settled
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def test_a_needs_review_decision_of_the_pipeline_opens_a_review(worker, alice_api):  # noqa: F811
+def test_a_needs_review_decision_of_the_pipeline_opens_a_review(worker, alice_api):
     card, jpeg = clean_card("KTP", skip=1)
     declare(alice_api, card, full_name="Bambang Pamungkas")  # the name contradicts the card
     document_id = upload(alice_api, jpeg)
