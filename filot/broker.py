@@ -2,10 +2,12 @@
 the embedded worker and its periodic jobs."""
 
 import threading
+import time
 from collections.abc import Callable
 
 import dramatiq
 import structlog
+from django.db import close_old_connections
 from dramatiq.broker import Broker
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage
@@ -72,6 +74,16 @@ class SchemaVersionMiddleware(dramatiq.Middleware):
             raise SkipMessage(f"unknown message schema version {version!r}")
 
 
+def queue_length(queue: str) -> int:
+    """Messages waiting on `queue`, retries waiting for their backoff included (not the
+    ones a worker holds right now). Raises when the broker cannot be reached."""
+    broker = dramatiq.get_broker()
+    names = (queue, f"{queue}.DQ")
+    if hasattr(broker, "client"):  # the Redis broker
+        return sum(broker.client.llen(f"{broker.namespace}:{name}") for name in names)
+    return sum(broker.queues[name].qsize() for name in names if name in broker.queues)
+
+
 # --- the embedded worker -----------------------------------------------------------
 _periodic_jobs: dict[str, tuple[Callable[[], object], Callable[[], float]]] = {}
 
@@ -89,17 +101,19 @@ class _PeriodicRunner(threading.Thread):
 
     def run(self) -> None:
         next_run = dict.fromkeys(_periodic_jobs, 0.0)
-        clock = 0.0
-        while not self.stopped.wait(1.0 if clock else 0):
-            clock += 1.0
+        while not self.stopped.wait(1.0 if any(next_run.values()) else 0):
+            now = time.monotonic()
             for name, (job, every) in list(_periodic_jobs.items()):
-                if clock < next_run.get(name, 0.0):
+                if now < next_run.get(name, 0.0):
                     continue
-                next_run[name] = clock + every()
+                next_run[name] = now + every()
+                close_old_connections()  # a connection dropped since the last run is replaced
                 try:
                     job()
                 except Exception:  # a periodic job's failure must not end the loop
                     log.exception("periodic_job_failed", job=name)
+                finally:
+                    close_old_connections()
 
 
 _embedded_worker: dramatiq.Worker | None = None

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import structlog
+import structlog.tracebacks
 
 # 15-16 digits, each optionally followed by one '.', '-' or space separator (NPWP is
 # printed as 12.345.678.9-012.345), not part of a longer digit run.
@@ -64,14 +65,23 @@ def build_logging(*, json: bool, level: str, secrets: Iterable[str], urls: Itera
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_sensitive_keys,
     ]
+    # Tracebacks never show local variables: they hold names, addresses and birth dates
+    # the masking cannot recognize (structlog's and rich's defaults show them).
     renderer = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else structlog.dev.ConsoleRenderer(
+            colors=False,
+            exception_formatter=structlog.dev.RichTracebackFormatter(color_system=None, show_locals=False),
+        )
     )
     final = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if json:
-        final.append(structlog.processors.dict_tracebacks)
+        final.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
     final.append(renderer)
     logging.config.dictConfig(
         {

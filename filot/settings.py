@@ -47,6 +47,10 @@ def embedded_secret(name: str) -> str:
 # Redis only (DESIGN.md): in production they get no database URL and no NIK keys.
 FILOT_ROLE = env.str("FILOT_ROLE", "web", choices=("web", "worker", "ocr-worker"))
 HOLDS_PERSONAL_DATA = PRODUCTION and FILOT_ROLE != "ocr-worker"  # requires the database and NIK keys
+if PRODUCTION and FILOT_ROLE == "ocr-worker" and env.environ.get("DATABASE_URL", "").strip():
+    env.problems.append(
+        "FILOT_ROLE=ocr-worker must not be given DATABASE_URL: OCR workers hold no personal data"
+    )
 
 SECRET_KEY = env.secret(
     "DJANGO_SECRET_KEY",
@@ -168,6 +172,9 @@ DRAMATIQ_BROKER = {
     ),
     # No django_dramatiq AdminMiddleware: it copies message arguments into the database.
     "MIDDLEWARE": [
+        # First: its after-hooks run last, so messages sent from other middleware's
+        # after-hooks (retries exhausted, pipelines) still carry the correlation id.
+        "filot.broker.CorrelationMiddleware",
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
         "dramatiq.middleware.ShutdownNotifications",
@@ -176,7 +183,6 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
-        "filot.broker.CorrelationMiddleware",
         "filot.broker.SchemaVersionMiddleware",
         "ocr_gpu.middleware.WarmUpEngine",
         # After CorrelationMiddleware, so its queue-pull log line carries the correlation id.

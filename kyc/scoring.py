@@ -311,6 +311,11 @@ def name_similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, left, right).ratio()
 
 
+def card_nik(fields: Mapping) -> str:
+    """The NIK a card of either type states ("" when none)."""
+    return _card_nik(NPWP, fields)
+
+
 def _card_nik(doc_type: str, fields: Mapping) -> str:
     """The NIK a card states: a KTP's NIK; an NPWP's NIK field, or its 16-digit number."""
     nik = fields.get("nik", "")

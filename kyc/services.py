@@ -17,7 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from filot.correlation import current_correlation_id
@@ -182,7 +182,9 @@ def submit_document(
                 reason="uploaded",
                 correlation_id=document.correlation_id,
             )
-            transaction.on_commit(lambda: start_kyc_workflow(document_id=document_id))
+            # robust: the upload is committed; a failure to start it must not undo the
+            # response or delete its image (the reaper starts documents left `uploaded`).
+            transaction.on_commit(lambda: start_kyc_workflow(document_id=document_id), robust=True)
     except IntegrityError:
         # A concurrent retry with the same Idempotency-Key won the race: answer with its document.
         default_storage.delete(storage_key)
@@ -209,7 +211,7 @@ def start_kyc_workflow(
         actor_id=actor_id,
         reason="sent to OCR",
     )
-    transaction.on_commit(lambda: dispatch_ocr(document))
+    transaction.on_commit(lambda: dispatch_ocr(document), robust=True)
     return document
 
 
@@ -227,6 +229,7 @@ def dispatch_ocr(document: Document) -> bool:
             storage_key=document.storage_key,
             doc_type=document.doc_type,
             correlation_id=document.correlation_id,
+            attempt=document.attempts,
         ).run()
     except Exception as error:  # any broker failure: the reaper covers it
         log.error("ocr_dispatch_failed", document_id=str(document.id), error=str(error))
@@ -273,6 +276,7 @@ def ingest_reading(*, document_id: str, reading_key: str) -> Document | None:
         )
         gpu = bool(reading.get("gpu_processed"))
         _apply(document, lambda doc: doc.complete_ocr(gpu_processed=gpu), reason="OCR read the card")
+        _lock_identity(fields)
         evaluation = scoring.evaluate(
             reading=reading,
             declared_type=document.doc_type,
@@ -308,6 +312,16 @@ def ingest_reading(*, document_id: str, reading_key: str) -> Document | None:
         gpu_processed=gpu,
     )
     return document
+
+
+def _lock_identity(fields: dict) -> None:
+    """Serialize the decisions about one NIK (PostgreSQL advisory lock until commit), so
+    two accounts' cards with the same NIK ingested at once cannot both pass the
+    duplicate-identity check."""
+    nik = scoring.card_nik(fields)
+    if nik and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [nik_blind_index(nik)])
 
 
 def _apply(
@@ -363,13 +377,20 @@ def _ktp_fields_on_file(document: Document) -> dict | None:
     return dict(result.fields) if result is not None else None
 
 
-def fail_ocr(*, document_id: str, reason: str) -> Document | None:
-    """The OCR gave up on the document: `failed`, with a reason the client can show.
-    Idempotent: a document that has moved on already is left alone."""
+def fail_ocr(*, document_id: str, reason: str, attempt: int | None = None) -> Document | None:
+    """The OCR of `attempt` gave up on the document: `failed`, with a reason the client
+    can show. Idempotent: a document that has moved on, or is on a newer attempt (the
+    reaper re-sent it), is left alone."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
-        if document.status != Status.PROCESSING:
-            log.warning("ocr_failure_ignored", document_id=document_id, status=document.status)
+        if document.status != Status.PROCESSING or (attempt is not None and attempt != document.attempts):
+            log.warning(
+                "ocr_failure_ignored",
+                document_id=document_id,
+                status=document.status,
+                attempt=attempt,
+                current_attempt=document.attempts,
+            )
             return None
         _apply(document, lambda doc: doc.fail(reason), reason=reason)
     log.warning("document_failed", document_id=document_id, reason=reason)
@@ -409,17 +430,47 @@ def reap_stuck_documents(*, now: dt.datetime | None = None) -> ReaperReport:
     for document in owed.order_by("processing_started_at")[:500]:
         report.sent += dispatch_ocr(document)
     stuck = Document.objects.filter(status=Status.PROCESSING, dispatched_at__lt=timeout)
+    backlog = ocr_backlog()
+    if backlog:
+        # Messages still waiting are not lost: re-sending would only grow the queue, and
+        # failing their documents would drop results that are on their way.
+        log.info("reaper_waits_for_ocr_backlog", waiting=backlog)
+        stuck = stuck.none()
     for document_id in stuck.order_by("dispatched_at").values_list("id", flat=True)[:500]:
-        outcome = _retry_or_fail(document_id, timeout)
+        outcome = _isolated(document_id, lambda id_: _retry_or_fail(id_, timeout))
         report.resent += outcome == "resent"
         report.failed += outcome == "failed"
     never_started = Document.objects.filter(status=Status.UPLOADED, created_at__lt=grace)
     for document_id in never_started.values_list("id", flat=True)[:500]:
-        start_kyc_workflow(document_id=document_id, actor_kind=ActorKind.SYSTEM, actor_id="reaper")
-        report.started += 1
+        started = _isolated(
+            document_id,
+            lambda id_: start_kyc_workflow(document_id=id_, actor_kind=ActorKind.SYSTEM, actor_id="reaper"),
+        )
+        report.started += started is not None
     if any(report.as_dict().values()):
         log.warning("stuck_documents_reaped", **report.as_dict())
     return report
+
+
+def _isolated(document_id: uuid.UUID, step: Callable[[uuid.UUID], object]) -> object:
+    """One document's step; its failure (another reaper got there first, a lost row
+    lock) is logged and the run goes on with the next document."""
+    try:
+        return step(document_id)
+    except Exception as error:
+        log.warning("reaper_step_failed", document_id=str(document_id), error=type(error).__name__)
+        return None
+
+
+def ocr_backlog() -> int:
+    """OCR messages waiting on the broker (0 when it cannot tell: the reaper then acts)."""
+    from filot.broker import queue_length
+
+    try:
+        return queue_length("ocr-gpu")
+    except Exception as error:  # the broker is down: the documents' state decides alone
+        log.warning("ocr_backlog_unknown", error=type(error).__name__)
+        return 0
 
 
 def _retry_or_fail(document_id: uuid.UUID, timeout: dt.datetime) -> str:
@@ -437,5 +488,5 @@ def _retry_or_fail(document_id: uuid.UUID, timeout: dt.datetime) -> str:
             log.error("document_failed", document_id=str(document_id), reason=reason)
             return "failed"
         _apply(document, lambda doc: doc.retry(), reason="stuck in processing: sent again", actor_id="reaper")
-        transaction.on_commit(lambda: dispatch_ocr(document))
+        transaction.on_commit(lambda: dispatch_ocr(document), robust=True)
     return "resent"

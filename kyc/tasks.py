@@ -39,14 +39,19 @@ def record_ocr_failure(message_data: dict, retry_info: dict) -> None:
     """`recognize` gave up after its retries: the document fails, with a reason."""
     from kyc import services
 
-    document_id = message_data["args"][0]
+    options = message_data.get("options") or {}
+    if options.get("correlation_id"):  # the failed read's own id, whoever sent this
+        structlog.contextvars.bind_contextvars(correlation_id=options["correlation_id"])
     services.fail_ocr(
-        document_id=document_id,
+        document_id=message_data["args"][0],
         reason=f"The card could not be read after {retry_info.get('retries', 0) + 1} tries.",
+        attempt=options.get("attempt"),
     )
 
 
-def ocr_pipeline(*, document_id: str, storage_key: str, doc_type: str, correlation_id: str) -> pipeline:
+def ocr_pipeline(
+    *, document_id: str, storage_key: str, doc_type: str, correlation_id: str, attempt: int = 0
+) -> pipeline:
     """recognize → ingest_ocr_result, each message stamped with the schema version and
     the document's correlation id (the pipe target is built here, so it carries the
     sender's version, not the GPU worker's)."""
@@ -56,6 +61,7 @@ def ocr_pipeline(*, document_id: str, storage_key: str, doc_type: str, correlati
             recognize.message_with_options(
                 args=(document_id, storage_key, doc_type),
                 on_retry_exhausted=record_ocr_failure.actor_name,
+                attempt=attempt,  # a failure is only the document's if it is still this attempt
                 max_retries=settings.OCR_GPU_MAX_RETRIES,
                 min_backoff=settings.OCR_RETRY_MIN_BACKOFF_MS,
                 max_backoff=settings.OCR_RETRY_MAX_BACKOFF_MS,

@@ -4,6 +4,7 @@ import io
 import json
 import logging
 
+import pytest
 import structlog
 
 from filot.correlation import bind_correlation_id, unbind_correlation_id
@@ -90,3 +91,37 @@ def test_production_lines_are_json(settings):
         assert event["level"] == "info"
     finally:
         build_logging(json=settings.LOG_JSON, level=settings.LOG_LEVEL, secrets=[settings.JWT_SECRET])
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "console"])
+def test_a_traceback_never_shows_local_variables(as_json, settings):
+    """Locals hold names and addresses the masking cannot recognize."""
+    from filot import logging as filot_logging
+
+    saved = list(filot_logging._secret_values)
+
+    # Built at run time: the source lines a console traceback quotes must not contain them.
+    name, street = "-".join(["SITI", "RAHMA"]), "-".join(["JL", "MAWAR"])
+
+    def ingest(full_name: str) -> None:
+        address = street.lower()  # noqa: F841 - a local a traceback would show
+        raise RuntimeError("storage unavailable")
+
+    filot_logging.build_logging(json=as_json, level="INFO", secrets=saved)
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(root.handlers[0].formatter)
+    root.addHandler(handler)
+    try:
+        try:
+            ingest(name)
+        except RuntimeError:
+            logging.getLogger("dramatiq.worker").exception("Failed to process message")
+    finally:
+        root.removeHandler(handler)
+        filot_logging.build_logging(json=settings.LOG_JSON, level=settings.LOG_LEVEL, secrets=saved)
+    line = stream.getvalue()
+    assert "storage unavailable" in line
+    assert "SITI-RAHMA" not in line
+    assert "jl-mawar" not in line

@@ -111,3 +111,9 @@ def test_a_production_ocr_worker_needs_no_database_or_nik_keys_and_cannot_query(
     result = manage("check", env={**env, "FILOT_ROLE": "web"})
     assert "DATABASE_URL is required" in result.stderr
     assert "NIK_ENCRYPTION_KEYS is required" in result.stderr
+
+
+def test_a_production_ocr_worker_given_a_database_url_is_refused():
+    result = manage("check", env={**VALID_PRODUCTION, "FILOT_ROLE": "ocr-worker"})
+    assert result.returncode != 0
+    assert "FILOT_ROLE=ocr-worker must not be given DATABASE_URL" in result.stderr

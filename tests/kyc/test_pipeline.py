@@ -158,7 +158,9 @@ def test_an_ocr_that_keeps_failing_is_retried_then_the_document_fails(worker, al
 
     assert failed.status == Status.FAILED
     assert failed.failure_reason == "The card could not be read after 2 tries."
-    assert failed.transitions.last().actor_kind == "system"
+    last = failed.transitions.last()
+    assert last.actor_kind == "system"
+    assert last.correlation_id == broken.correlation_id  # the failure callback kept the read's id
 
 
 def test_a_message_with_an_unknown_schema_version_is_dead_lettered_not_misread(worker, alice_api, log_output):

@@ -120,3 +120,31 @@ def test_decided_documents_are_left_alone_and_the_command_prints_counts(alice, o
 
     assert json.loads(capsys.readouterr().out) == {"failed": 0, "resent": 0, "sent": 0, "started": 0}
     assert ocr_queue() == []
+
+
+def test_stuck_documents_wait_while_ocr_messages_are_still_queued(alice, ocr_queue, settings):
+    """A backlog is not a loss: re-sending would grow the queue, failing would drop results."""
+    from kyc.tasks import ocr_pipeline
+
+    settings.KYC_MAX_ATTEMPTS = 1
+    stuck = make_document(alice, attempts=1, started_ago=900, dispatched_ago=900)
+    ocr_pipeline(document_id="queued", storage_key="k", doc_type="KTP", correlation_id="c").run()
+
+    report = services.reap_stuck_documents()
+
+    assert (report.resent, report.failed) == (0, 0)
+    stuck.refresh_from_db()
+    assert stuck.status == Status.PROCESSING
+    assert len(ocr_queue()) == 1
+
+
+def test_a_failure_of_an_earlier_attempt_does_not_fail_the_current_one(alice):
+    document = make_document(alice, attempts=2, started_ago=10, dispatched_ago=10)
+
+    assert services.fail_ocr(document_id=document.id, reason="gave up", attempt=1) is None
+    document.refresh_from_db()
+    assert document.status == Status.PROCESSING
+
+    services.fail_ocr(document_id=document.id, reason="gave up", attempt=2)
+    document.refresh_from_db()
+    assert (document.status, document.failure_reason) == (Status.FAILED, "gave up")
