@@ -285,6 +285,12 @@ def ingest_reading(*, document_id: str, reading_key: str) -> Document | None:
             ktp_fields=_ktp_fields_on_file(document),
         )
         reasons = evaluation.reasons_as_dicts()
+        log.info(
+            "scoring_done",
+            document_id=document_id,
+            score=evaluation.score,
+            reasons=[r["code"] for r in reasons],
+        )
         _apply(
             document,
             lambda doc: doc.record_evaluation(score=evaluation.score, reasons=reasons),

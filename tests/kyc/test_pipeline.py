@@ -89,7 +89,7 @@ def test_a_clean_ktp_matching_the_profile_is_auto_approved(worker, alice_api, lo
 
     # Every log line of the document's path carries its correlation id; none the NIK.
     ours = [line for line in log_output.getvalue().splitlines() if document_id in line]
-    for event in ("document_uploaded", "ocr_dispatched", "ocr_done", "document_decided"):
+    for event in ("document_uploaded", "ocr_dispatched", "ocr_done", "scoring_done", "document_decided"):
         assert any(event in line for line in ours), event
     assert all("correlation_id=pipeline-approve-1" in line for line in ours)
     assert card.fields["nik"] not in log_output.getvalue()

@@ -100,7 +100,7 @@ class Command(BaseCommand):
 
     def _upload(self, run: str, index: int, card: Any, jpeg: bytes) -> str:
         user = User.objects.create_user(email=f"{run}-{index}@{BENCH_DOMAIN}", password=None)
-        client = APIClient()
+        client = APIClient(REMOTE_ADDR=f"10.77.{index // 250}.{index % 250 + 1}")  # one address each, as real
         client.force_authenticate(user)
         profile = {
             "full_name": card.fields.get("name", ""),
