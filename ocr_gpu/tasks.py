@@ -15,6 +15,7 @@ import structlog
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from dramatiq.middleware import CurrentMessage
 
 log = structlog.get_logger(__name__)
 OCR_QUEUE = "ocr-gpu"
@@ -30,8 +31,11 @@ def engine_config() -> object:
     )
 
 
-def reading_key(storage_key: str) -> str:
-    return storage_key.rsplit("/", 1)[0] + "/reading.json"
+def reading_key(storage_key: str, message_id: str | None = None) -> str:
+    """Beside the image, one file per read: a redundant read (a re-sent message whose
+    first copy also ran) never overwrites the reading a decision was made on."""
+    folder = storage_key.rsplit("/", 1)[0]
+    return f"{folder}/reading-{message_id}.json" if message_id else f"{folder}/reading.json"
 
 
 def publish_result(payload: dict) -> None:
@@ -62,12 +66,11 @@ def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
     contract = reading.to_contract()
     # The stored reading: the contract plus what reviewers and the scorer use.
     record = {**contract, "checks": reading.checks, "providers": reading.providers, "lines": reading.lines}
-    key = reading_key(storage_key)
+    message = CurrentMessage.get_current_message()
+    key = reading_key(storage_key, message.message_id if message is not None else None)
     if default_storage.exists(key):
-        default_storage.delete(key)  # a retried read replaces the earlier one
-    saved = default_storage.save(key, ContentFile(json.dumps(record).encode()))
-    if saved != key:  # a concurrent read of the same document won the name: use ours anyway
-        key = saved
+        default_storage.delete(key)  # a retry of this same message replaces its earlier read
+    key = default_storage.save(key, ContentFile(json.dumps(record).encode()))
     log.info(
         "ocr_done",
         document_id=document_id,

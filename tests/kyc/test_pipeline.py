@@ -80,7 +80,11 @@ def test_a_clean_ktp_matching_the_profile_is_auto_approved(worker, alice_api, lo
     assert {"name_matches", "nik_consistent"} <= {reason["code"] for reason in document.reasons}
     path = list(document.transitions.values_list("to_status", flat=True))
     assert path == ["uploaded", "processing", "ocr_completed", "ai_evaluated", "auto_approved"]
-    assert OcrResult.objects.get(document=document).fields["nik"] == card.fields["nik"]
+    result = OcrResult.objects.get(document=document)
+    assert result.fields["nik"] == card.fields["nik"]
+    # one reading file per OCR message, beside the image: a later redundant read never replaces it
+    assert result.reading_key.startswith(document.storage_key.rsplit("/", 1)[0] + "/reading-")
+    assert default_storage.exists(result.reading_key)
     status = alice_api.get(f"/api/v1/verification/status/{document_id}").json()
     assert status["decision"] == "auto_approved"
     fields = alice_api.get(f"/api/v1/documents/{document_id}").json()["fields"]

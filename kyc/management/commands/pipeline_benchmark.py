@@ -191,9 +191,9 @@ def _delete_benchmark_data(run: str) -> None:
 
 
 def _delete_files(keys: list[str]) -> None:
-    from ocr_gpu.tasks import reading_key
-
+    """Each document's folder: the image and every reading written beside it."""
     for key in keys:
-        for name in (key, reading_key(key)):
-            with contextlib.suppress(OSError):
-                default_storage.delete(name)
+        folder = key.rsplit("/", 1)[0]
+        with contextlib.suppress(OSError):
+            for name in default_storage.listdir(folder)[1]:
+                default_storage.delete(f"{folder}/{name}")
