@@ -40,8 +40,6 @@ def record_ocr_failure(message_data: dict, retry_info: dict) -> None:
     from kyc import services
 
     options = message_data.get("options") or {}
-    if options.get("correlation_id"):  # the failed read's own id, whoever sent this
-        structlog.contextvars.bind_contextvars(correlation_id=options["correlation_id"])
     services.fail_ocr(
         document_id=message_data["args"][0],
         reason=f"The card could not be read after {retry_info.get('retries', 0) + 1} tries.",

@@ -25,25 +25,8 @@ step_register() {
 }
 
 step_migrate() {
-  local input="${ECS_DIR}/run-task-migrate.json"
-  if dry; then
-    run aws ecs run-task --region "$AWS_REGION" --cli-input-json "file://${input}" \
-      --query 'tasks[0].taskArn' --output text
-    run aws ecs wait tasks-stopped --region "$AWS_REGION" --cluster "$CLUSTER" --tasks TASK_ARN
-    run aws ecs describe-tasks --region "$AWS_REGION" --cluster "$CLUSTER" --tasks TASK_ARN \
-      --query 'tasks[0].containers[0].exitCode' --output text
-    return
-  fi
-  grep -q REPLACE_ME "$input" && die "${input} still has REPLACE_ME placeholders (deploy/runbook.md)"
-  local task exit_code
-  task="$(aws ecs run-task --region "$AWS_REGION" --cli-input-json "file://${input}" \
-    --query 'tasks[0].taskArn' --output text)"
-  [[ -n "$task" && "$task" != None ]] || die "the migration task did not start"
-  log "Migrating with ${task}"
-  aws ecs wait tasks-stopped --region "$AWS_REGION" --cluster "$CLUSTER" --tasks "$task"
-  exit_code="$(aws ecs describe-tasks --region "$AWS_REGION" --cluster "$CLUSTER" --tasks "$task" \
-    --query 'tasks[0].containers[0].exitCode' --output text)"
-  [[ "$exit_code" == 0 ]] || die "migrations failed (exit ${exit_code}); logs: /ecs/filot-backend, services not updated"
+  # Before the services update: a failed migration stops the deploy here.
+  run_one_off_task "$CLUSTER" "${ECS_DIR}/run-task-migrate.json" migrations
 }
 
 step_update() {

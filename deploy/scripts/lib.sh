@@ -177,6 +177,29 @@ update_service() {
   run aws ecs wait services-stable --region "$AWS_REGION" --cluster "$cluster" --services "$service"
 }
 
+# run_one_off_task CLUSTER INPUT WHAT: `aws ecs run-task` with INPUT (a run-task JSON),
+# wait for the task to stop and fail unless its container exited 0.
+run_one_off_task() {
+  local cluster="$1" input="$2" what="$3" task exit_code
+  if dry; then
+    run aws ecs run-task --region "$AWS_REGION" --cli-input-json "file://${input}" \
+      --query 'tasks[0].taskArn' --output text
+    run aws ecs wait tasks-stopped --region "$AWS_REGION" --cluster "$cluster" --tasks TASK_ARN
+    run aws ecs describe-tasks --region "$AWS_REGION" --cluster "$cluster" --tasks TASK_ARN \
+      --query 'tasks[0].containers[0].exitCode' --output text
+    return
+  fi
+  grep -q REPLACE_ME "$input" && die "${input} still has REPLACE_ME placeholders (deploy/runbook.md)"
+  task="$(aws ecs run-task --region "$AWS_REGION" --cli-input-json "file://${input}" \
+    --query 'tasks[0].taskArn' --output text)"
+  [[ -n "$task" && "$task" != None ]] || die "the ${what} task did not start"
+  log "Running ${what} as ${task}; its log is in /ecs/filot-backend"
+  aws ecs wait tasks-stopped --region "$AWS_REGION" --cluster "$cluster" --tasks "$task"
+  exit_code="$(aws ecs describe-tasks --region "$AWS_REGION" --cluster "$cluster" --tasks "$task" \
+    --query 'tasks[0].containers[0].exitCode' --output text)"
+  [[ "$exit_code" == 0 ]] || die "${what} failed (exit ${exit_code}); logs: /ecs/filot-backend"
+}
+
 # run_steps "STEP STEP..." REQUESTED...: run the requested steps in order; "all" is every step.
 run_steps() {
   local known="$1"; shift

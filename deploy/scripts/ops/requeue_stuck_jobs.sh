@@ -28,17 +28,5 @@ task["overrides"]["containerOverrides"][0]["command"] = ["python", "manage.py", 
 json.dump(task, open(target, "w"), indent=2)
 PY
 
-if dry; then
-  run aws ecs run-task --region "$AWS_REGION" --cli-input-json "file://${input}" --query 'tasks[0].taskArn' --output text
-  run aws ecs wait tasks-stopped --region "$AWS_REGION" --cluster "$CLUSTER" --tasks TASK_ARN
-  exit 0
-fi
-grep -q REPLACE_ME "$input" && die "deploy/ecs/run-task-migrate.json still has REPLACE_ME placeholders"
-task="$(aws ecs run-task --region "$AWS_REGION" --cli-input-json "file://${input}" --query 'tasks[0].taskArn' --output text)"
-[[ -n "$task" && "$task" != None ]] || die "the reaper task did not start"
-log "Requeueing stuck documents with ${task}; its log is in /ecs/filot-backend"
-aws ecs wait tasks-stopped --region "$AWS_REGION" --cluster "$CLUSTER" --tasks "$task"
-code="$(aws ecs describe-tasks --region "$AWS_REGION" --cluster "$CLUSTER" --tasks "$task" \
-  --query 'tasks[0].containers[0].exitCode' --output text)"
-[[ "$code" == 0 ]] || die "reap_stuck_documents exited with ${code}"
+run_one_off_task "$CLUSTER" "$input" reap_stuck_documents
 log "Done."
