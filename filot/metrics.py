@@ -17,10 +17,10 @@ does the work. The OCR worker: GPU jobs in flight and their time, recorded aroun
 every `ocr-gpu` message by filot/worker_http.py (actors must not record them again),
 and CPU fallbacks (ocr_gpu/providers.py). The `default`-queue worker: decisions and
 the time from upload to the automated one, and BULI2 retries (the BULI2 client
-increments them). The web: reviewers' decisions. Decisions are read off the audit
-trail: every status change writes a DocumentTransition row, and `record_transition`
-(connected in filot/apps.py) counts those that are decisions once their transaction
-commits, so kyc needs no metrics code and a rolled-back decision is never counted.
+increments them). The web: reviewers' decisions. The deciding services
+(`kyc.services.decisions.decide_document`, `reviews.services.complete_manual_review`)
+call `record_decision` once their transaction commits, so a rolled-back decision is
+never counted.
 Each worker host serves its own merged metrics on its port 8080
 (filot/worker_http.py); the web serves its own at `/metrics`, plus two scrape-time
 collectors that only the web runs, because they read shared state rather than the
@@ -34,6 +34,7 @@ never forwards `/metrics` (deploy/runbook.md): scrapers reach tasks on their
 private addresses. The worker's 8080 server applies the same rule.
 """
 
+import datetime as dt
 import hmac
 import os
 from collections.abc import Iterable, Iterator
@@ -41,8 +42,8 @@ from collections.abc import Iterable, Iterator
 import redis
 import structlog
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import (
@@ -58,12 +59,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from filot.queues import QUEUES
+
 log = structlog.get_logger(__name__)
 # `*_created` timestamps double the series and mean nothing to our dashboards.
 disable_created_metrics()
 
-# The dramatiq queues (contract) and the Redis key prefix of dramatiq's Redis broker.
-QUEUES = ("ocr-gpu", "default")
+# The Redis key prefix of dramatiq's Redis broker.
 BROKER_NAMESPACE = "dramatiq"
 
 _MS_FAST = (5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000)
@@ -104,33 +106,14 @@ AUTOMATED_DECISIONS = frozenset({"auto_approved", "auto_rejected", "needs_review
 DECISION_STATUSES = AUTOMATED_DECISIONS | {"approved", "rejected"}
 
 
-def record_transition(sender: type, instance: object, created: bool, **kwargs: object) -> None:
-    """post_save of kyc.DocumentTransition, once its transaction commits: a log line for
-    every status change (so each step of a document's path is in the logs, scoring
-    included), and for a decision its count and, when automated, the time since upload."""
-    if not created:
-        return
-    outcome = instance.to_status
-    latency_ms = None
-    if outcome in AUTOMATED_DECISIONS:
-        latency_ms = max(0.0, (instance.at - instance.document.created_at).total_seconds() * 1000)
-    # No reason text: a reviewer's words may hold personal data.
-    line = {
-        "document_id": str(instance.document_id),
-        "from_status": instance.from_status,
-        "to_status": outcome,
-        "actor_kind": instance.actor_kind,
-        "correlation_id": instance.correlation_id,
-    }
+def record_decision(*, outcome: str, uploaded_at: dt.datetime | None = None) -> None:
+    """One decision, counted; for an automated one, the time since its upload.
 
-    def record() -> None:
-        log.info("document_status_changed", **line)
-        if outcome in DECISION_STATUSES:
-            DECISIONS.labels(outcome=outcome).inc()
-        if latency_ms is not None:
-            VERIFICATION_LATENCY_MS.observe(latency_ms)
-
-    transaction.on_commit(record)
+    Called by the deciding services once their transaction has committed
+    (`transaction.on_commit`), so a rolled-back decision is never counted."""
+    DECISIONS.labels(outcome=outcome).inc()
+    if outcome in AUTOMATED_DECISIONS and uploaded_at is not None:
+        VERIFICATION_LATENCY_MS.observe(max(0.0, (timezone.now() - uploaded_at).total_seconds() * 1000))
 
 
 def multiprocess_dir() -> str:

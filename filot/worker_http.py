@@ -38,9 +38,9 @@ from filot.metrics import (
     internal_access_refusal,
     process_metrics,
 )
+from filot.queues import OCR_QUEUE
 
 log = structlog.get_logger(__name__)
-OCR_QUEUE = "ocr-gpu"
 
 
 def _canonical(queue_name: str) -> str:

@@ -5,7 +5,9 @@
 
 Message arguments are ids and storage keys only: brokers log failing messages with
 their arguments and keep dead letters for days, so nothing personal rides in Redis.
-The actors hold no business logic; `kyc.services` does the work.
+The actors hold no business logic; `kyc.services` does the work. They import the
+services at the top; a service reaches an actor only by a lazy import in the one
+function that sends it (the house rule, docs/DESIGN.md).
 """
 
 import dramatiq
@@ -14,10 +16,11 @@ from django.conf import settings
 from dramatiq import pipeline
 
 from filot.broker import MESSAGE_SCHEMA_VERSION
+from filot.queues import DEFAULT_QUEUE
+from kyc import services
 from ocr_gpu.tasks import recognize
 
 log = structlog.get_logger(__name__)
-DEFAULT_QUEUE = "default"
 
 
 @dramatiq.actor(
@@ -29,16 +32,12 @@ DEFAULT_QUEUE = "default"
 )
 def ingest_ocr_result(document_id: str, reading_key: str) -> None:
     """Save the reading, score it and decide; a duplicate delivery changes nothing."""
-    from kyc import services
-
     services.ingest_reading(document_id=document_id, reading_key=reading_key)
 
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, max_retries=10, min_backoff=1_000, max_backoff=60_000)
 def record_ocr_failure(message_data: dict, retry_info: dict) -> None:
     """`recognize` gave up after its retries: the document fails, with a reason."""
-    from kyc import services
-
     options = message_data.get("options") or {}
     services.fail_ocr(
         document_id=message_data["args"][0],

@@ -11,9 +11,9 @@ import structlog
 from django.conf import settings
 
 from filot.metrics import GPU_FALLBACKS
+from filot.queues import OCR_QUEUE
 
 log = structlog.get_logger(__name__)
-OCR_QUEUE = "ocr-gpu"
 
 
 def _detector() -> object:

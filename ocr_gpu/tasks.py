@@ -17,8 +17,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from dramatiq.middleware import CurrentMessage
 
+from filot.queues import OCR_QUEUE
+
 log = structlog.get_logger(__name__)
-OCR_QUEUE = "ocr-gpu"
 
 
 def engine_config() -> object:

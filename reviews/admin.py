@@ -26,11 +26,11 @@ from kyc.crypto import nik_blind_index
 from kyc.models import DocType
 from reviews import selectors, services
 from reviews.forms import ReviewActionForm
-from reviews.models import ManualReview, ReviewState
+from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
 
 # The waiting time past which a review is shown as late.
 SLA_TARGET = dt.timedelta(hours=24)
-QUEUE_STATES = (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED, ReviewState.FAILED)
+QUEUE_STATES = (*WORKABLE_STATES, ReviewState.FAILED)
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -279,7 +279,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             "can_reveal": user.has_perm("reviews.reveal_nik"),
             "mine": review.claim_active and review.assignee_id == user.pk,
             "claimed_by_other": review.claimed_by_other(user.pk),
-            "workable": review.state in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED),
+            "workable": review.state in WORKABLE_STATES,
             "image_url": reverse("admin:reviews_manualreview_image", args=[review.pk]),
         }
 

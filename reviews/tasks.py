@@ -2,6 +2,7 @@
 
 import dramatiq
 
+from filot.queues import DEFAULT_QUEUE
 from reviews import services
 from reviews.buli2 import Buli2Refused
 
@@ -10,7 +11,7 @@ from reviews.buli2 import Buli2Refused
 # review sent while the circuit is open is forwarded once BULI2 is back. Meanwhile
 # it stays `open` in the admin queue, where reviewers can decide it.
 @dramatiq.actor(
-    queue_name="default",
+    queue_name=DEFAULT_QUEUE,
     max_retries=8,
     min_backoff=60_000,
     max_backoff=30 * 60_000,

@@ -17,12 +17,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from filot.correlation import current_correlation_id
+from filot import metrics
 from filot.errors import Conflict
 from kyc.crypto import mask_nik
 from kyc.models import ActorKind, Document, OcrResult, Profile, Status
-from kyc.services import transition_document
-from reviews.models import Decision, ManualReview, ReviewAction, ReviewEvent, ReviewState
+from kyc.services import transition_document, write_audit_row
+from reviews.models import (
+    WORKABLE_STATES,
+    Decision,
+    ManualReview,
+    ReviewAction,
+    ReviewEvent,
+    ReviewState,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -54,16 +61,17 @@ def record_event(
     reason: str = "",
     external_event_id: str | None = None,
 ) -> ReviewEvent:
-    return ReviewEvent.objects.create(
+    return write_audit_row(
+        ReviewEvent,
+        about=review.document,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        reason=reason,
         review=review,
         action=action,
         from_state=from_state,
         to_state=review.state,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        reason=reason[:500],
         external_event_id=external_event_id,
-        correlation_id=current_correlation_id() or review.document.correlation_id,
     )
 
 
@@ -87,7 +95,11 @@ def _change(
 
 
 def lock_review(review_id: uuid.UUID | str) -> ManualReview:
-    return ManualReview.objects.select_for_update().select_related("document").get(pk=review_id)
+    return (
+        ManualReview.objects.select_for_update(of=("self", "document"))
+        .select_related("document")
+        .get(pk=review_id)
+    )
 
 
 def record_nik_reveal(*, review: ManualReview, user: object) -> ReviewEvent:
@@ -146,7 +158,7 @@ def claim_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
     def apply(review: ManualReview) -> None:
         if review.claimed_by_other(user.pk):
             raise Conflict(f"{review.assignee} holds this review until {review.claim_expires_at:%H:%M}.")
-        if review.state not in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED):
+        if review.state not in WORKABLE_STATES:
             raise Conflict(f"A {review.state} review cannot be claimed.")
         review.claim(user=user, until=until)
 
@@ -200,6 +212,8 @@ def complete_manual_review(
             reason=reason,
             external_event_id=event_id,
         )
+        outcome = review.document.status
+        transaction.on_commit(lambda: metrics.record_decision(outcome=outcome))
     log.info(
         "review_completed", review_id=str(review.id), document_id=str(review.document_id), decision=decision
     )
@@ -207,7 +221,7 @@ def complete_manual_review(
 
 
 def _check_may_decide(review: ManualReview, actor: Actor) -> None:
-    if review.state not in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED):
+    if review.state not in WORKABLE_STATES:
         raise Conflict(f"The review is {review.state}; it cannot be decided now.")
     if review.document.status != Status.NEEDS_REVIEW:
         raise Conflict(f"The document is {review.document.status}; it cannot be decided now.")
@@ -234,7 +248,7 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
     def apply(review: ManualReview) -> None:
         if actor.kind == ActorKind.REVIEWER and review.claimed_by_other(actor.user_id):
             raise Conflict("Another reviewer holds this review.")
-        if review.state not in (ReviewState.OPEN, ReviewState.CLAIMED, ReviewState.FORWARDED):
+        if review.state not in WORKABLE_STATES:
             raise Conflict(f"A {review.state} review cannot fail.")
         review.fail(reason=reason)
 

@@ -1,9 +1,9 @@
 """Put a document into `needs_review` the way the pipeline does, for the reviews tests.
 
 The document's image is a synthetic card from the project's generator; its OCR result
-is what the engine would have read. The last step moves the document to
-`needs_review` and sends `document_needs_review` inside the same transaction, as
-`kyc.services` does when it decides.
+is what the engine would have read. It goes through kyc.services as the pipeline does:
+sent to OCR, its reading saved, then decided (`needs_review`, which sends
+`document_needs_review` inside the deciding transaction).
 """
 
 import datetime as dt
@@ -15,10 +15,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from kyc import scoring, services
 from kyc.crypto import nik_blind_index
-from kyc.models import Document, OcrResult, Profile
-from kyc.services import transition_document
-from kyc.signals import document_needs_review
+from kyc.models import Document, Profile
 from tests.factories import document_row
 
 # Reasons as kyc.scoring writes them.
@@ -70,30 +69,22 @@ def document_needing_review(owner: object, *, score: int = 62, index: int = 0) -
     profile.full_name, profile.nik, profile.nik_hash = fields.get("name", ""), nik, nik_blind_index(nik)
     profile.date_of_birth = dt.date.fromisoformat(fields["birth_date"]) if "birth_date" in fields else None
     profile.save()
-    OcrResult.objects.create(
-        document=document,
-        doc_type="KTP",
-        fields=fields,
-        nik_hash=nik_blind_index(nik),
-        confidence={name: (0.62 if name == "name" else 0.95) for name in fields},
-        quality={"sharpness": 0.7},
-        checks=[{"code": "nik_birth_date_matches", "message": "The NIK's date matches the birth date."}],
-        reading_key=f"readings/{document_id}.json",
+    reading = {
+        "doc_type": "KTP",
+        "fields": fields,
+        "confidence": {name: (0.62 if name == "name" else 0.95) for name in fields},
+        "quality": {"sharpness": 0.7},
+        "checks": [{"code": "nik_birth_date_matches", "message": "The NIK's date matches the birth date."}],
+    }
+    # In processing as after `start_kyc_workflow`, without its OCR message: no worker reads it.
+    services.transition_document(
+        document_id=document.id, apply=lambda d: d.start_processing(), actor_kind="system"
     )
-    system = {"actor_kind": "system"}
-    transition_document(document_id=document.id, apply=lambda d: d.start_processing(), **system)
-    transition_document(
-        document_id=document.id, apply=lambda d: d.complete_ocr(gpu_processed=False), **system
-    )
-    transition_document(
-        document_id=document.id, apply=lambda d: d.record_evaluation(score=score, reasons=REASONS), **system
-    )
+    # The deciding transaction of the pipeline (kyc.services.ingest_reading), with the
+    # scorer's verdict given: the reviews tests choose the score and reasons they need.
+    evaluation = scoring.Evaluation(score, tuple(scoring.Reason(**reason) for reason in REASONS))
     with transaction.atomic():
-        locked = transition_document(
-            document_id=document.id,
-            apply=lambda d: d.send_to_review(),
-            reason="score between thresholds",
-            **system,
-        )
-        document_needs_review.send(sender=Document, document=locked)
+        locked = services.lock_document(document.id)
+        services.save_reading(document=locked, reading=reading, reading_key=f"readings/{document_id}.json")
+        services.decide_document(document=locked, evaluation=evaluation)
     return Document.objects.get(pk=document.id)

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django_dramatiq.management.commands.rundramatiq import Command as DjangoDramatiqCommand
 
-OCR_QUEUE = "ocr-gpu"
+from filot.queues import OCR_QUEUE
 
 
 class Command(DjangoDramatiqCommand):

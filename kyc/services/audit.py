@@ -1,0 +1,108 @@
+"""The audit trail's one writer, for documents and reviews alike.
+
+Every status change of a document and every action on a review writes one row, inside
+the transaction that makes the change: who (actor kind and id), why (reason, cut to
+the column), and the correlation id of the request or message that caused it (the
+document's own when none is bound). `kyc.DocumentTransition` and
+`reviews.ReviewEvent` share those columns.
+"""
+
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import structlog
+from django.db import models, transaction
+
+from filot.correlation import current_correlation_id
+from kyc.models import ActorKind, Document, DocumentTransition
+
+log = structlog.get_logger(__name__)
+Row = TypeVar("Row", bound=models.Model)
+REASON_LENGTH = 500  # the audit models' `reason` column
+
+
+def write_audit_row(
+    model: type[Row],
+    *,
+    about: Document,
+    actor_kind: str,
+    actor_id: str = "",
+    reason: str = "",
+    **row: object,
+) -> Row:
+    """One audit row of `model`, about a document (or a review of it): its correlation id
+    falls back to the document's."""
+    return model.objects.create(
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        reason=reason[:REASON_LENGTH],
+        correlation_id=current_correlation_id() or about.correlation_id,
+        **row,
+    )
+
+
+def record_transition(
+    document: Document, from_status: str, *, actor_kind: str, actor_id: str = "", reason: str = ""
+) -> DocumentTransition:
+    """The audit row of one status change, and its log line once the change commits."""
+    transition = write_audit_row(
+        DocumentTransition,
+        about=document,
+        document=document,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        reason=reason,
+        from_status=from_status,
+        to_status=document.status,
+    )
+    # No reason text in the log: a reviewer's words may hold personal data.
+    line = {
+        "document_id": str(document.id),
+        "from_status": from_status,
+        "to_status": document.status,
+        "actor_kind": actor_kind,
+        "correlation_id": transition.correlation_id,
+    }
+    transaction.on_commit(lambda: log.info("document_status_changed", **line))
+    return transition
+
+
+def apply_transition(
+    document: Document,
+    transition: Callable[[Document], None],
+    *,
+    reason: str,
+    actor_kind: str = ActorKind.SYSTEM,
+    actor_id: str = "",
+) -> None:
+    """One transition on a document the caller has locked, saved and audited."""
+    before = document.status
+    transition(document)
+    # A full save under the row lock: the transition decides which fields change.
+    document.save()
+    record_transition(document, before, actor_kind=actor_kind, actor_id=actor_id, reason=reason)
+
+
+def lock_document(document_id: uuid.UUID | str) -> Document:
+    """The document's row, locked until commit (only its own row: never its owner's)."""
+    return Document.objects.select_for_update(of=("self",)).get(pk=document_id)
+
+
+def transition_document(
+    *,
+    document_id: uuid.UUID | str,
+    apply: Callable[[Document], None],
+    actor_kind: str,
+    actor_id: str = "",
+    reason: str = "",
+) -> Document:
+    """Lock the document, run one transition method, save it and write the audit row.
+
+    Callers run inside their own `transaction.atomic()` when they do more in the
+    same transaction; on its own this opens one.
+    """
+    with transaction.atomic():
+        document = lock_document(document_id)
+        apply_transition(document, apply, reason=reason, actor_kind=actor_kind, actor_id=actor_id)
+    return document

@@ -1,0 +1,157 @@
+"""Documents: upload, sending to OCR, and OCR giving up."""
+
+import uuid
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from filot.correlation import current_correlation_id
+from filot.errors import Conflict, PayloadTooLarge
+from kyc.models import ACTIVE_STATUSES, ActorKind, Document, Status, User
+from kyc.services.audit import apply_transition, lock_document, record_transition, transition_document
+from kyc.validators import NormalizedImage, validate_and_normalize
+
+log = structlog.get_logger(__name__)
+
+
+def _existing_document(*, user: User, sha256: str, idempotency_key: str | None) -> Document | None:
+    if idempotency_key:
+        keyed = Document.objects.filter(owner=user, idempotency_key=idempotency_key).first()
+        if keyed is not None:
+            if keyed.sha256 != sha256:
+                raise Conflict("This Idempotency-Key was used for a different file.")
+            return keyed
+    return Document.objects.filter(owner=user, sha256=sha256, status__in=ACTIVE_STATUSES).first()
+
+
+def _store_original(document_id: uuid.UUID, owner_id: uuid.UUID, image: NormalizedImage) -> str:
+    name = f"documents/{owner_id}/{document_id}/original.{image.extension}"
+    return default_storage.save(name, ContentFile(image.content))
+
+
+def _validated_image(file: object) -> NormalizedImage:
+    try:
+        return validate_and_normalize(file)
+    except ValidationError as error:
+        if error.code == "file_too_large":
+            raise PayloadTooLarge(error.messages[0]) from error
+        raise ValidationError({"file": error.messages}) from error
+
+
+def submit_document(
+    *, user: User, doc_type: str, file: object, idempotency_key: str | None = None
+) -> tuple[Document, bool]:
+    """Validate, store and record an upload; returns (document, created).
+
+    The same bytes re-uploaded while their document is active, or a retried request
+    with the same Idempotency-Key, return the existing document instead.
+    """
+    image = _validated_image(file)
+    existing = _existing_document(user=user, sha256=image.sha256, idempotency_key=idempotency_key)
+    if existing is not None:
+        return existing, False
+    document_id = uuid.uuid4()
+    storage_key = _store_original(document_id, user.id, image)
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                id=document_id,
+                owner=user,
+                doc_type=doc_type,
+                storage_key=storage_key,
+                sha256=image.sha256,
+                size_bytes=image.size,
+                detected_type=image.detected_type,
+                width=image.width,
+                height=image.height,
+                correlation_id=current_correlation_id() or uuid.uuid4().hex,
+                idempotency_key=idempotency_key or "",
+            )
+            record_transition(
+                document, "", actor_kind=ActorKind.USER, actor_id=str(user.id), reason="uploaded"
+            )
+            # robust: the upload is committed; a failure to start it must not undo the
+            # response or delete its image (the reaper starts documents left `uploaded`).
+            transaction.on_commit(lambda: start_kyc_workflow(document_id=document_id), robust=True)
+    except IntegrityError:
+        # A concurrent retry with the same Idempotency-Key won the race: answer with its document.
+        default_storage.delete(storage_key)
+        existing = _existing_document(user=user, sha256=image.sha256, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    except BaseException:
+        # Nothing uploaded may be left behind without its row.
+        default_storage.delete(storage_key)
+        raise
+    log.info("document_uploaded", document_id=str(document.id), doc_type=doc_type, bytes=image.size)
+    return document, True
+
+
+def start_kyc_workflow(
+    *, document_id: uuid.UUID, actor_kind: str = ActorKind.SYSTEM, actor_id: str = ""
+) -> Document:
+    """Send an uploaded (or failed) document to OCR: `processing`, then the message after commit."""
+    document = transition_document(
+        document_id=document_id,
+        apply=lambda doc: doc.start_processing(),
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        reason="sent to OCR",
+    )
+    transaction.on_commit(lambda: dispatch_ocr(document), robust=True)
+    return document
+
+
+def dispatch_ocr(document: Document) -> bool:
+    """Put the document's OCR pipeline on the broker and note that it is there.
+
+    A broker outage is logged, not raised: the upload stands with `dispatched_at`
+    empty, and the reaper sends it once the broker is back. Nothing uploaded is lost.
+    """
+    # The house rule (docs/DESIGN.md): a service reaches its actors through a lazy
+    # import in the one function that sends; actor modules import services at the top.
+    from kyc.tasks import ocr_pipeline
+
+    try:
+        ocr_pipeline(
+            document_id=str(document.id),
+            storage_key=document.storage_key,
+            doc_type=document.doc_type,
+            correlation_id=document.correlation_id,
+            attempt=document.attempts,
+        ).run()
+    except Exception as error:  # any broker failure: the reaper covers it
+        log.error("ocr_dispatch_failed", document_id=str(document.id), error=str(error))
+        return False
+    # Only while still in the attempt we sent for: a late confirmation must not mark a
+    # newer attempt as sent.
+    Document.objects.filter(
+        pk=document.pk, status=Status.PROCESSING, attempts=document.attempts, dispatched_at__isnull=True
+    ).update(dispatched_at=timezone.now())
+    log.info("ocr_dispatched", document_id=str(document.id), attempt=document.attempts)
+    return True
+
+
+def fail_ocr(*, document_id: str, reason: str, attempt: int | None = None) -> Document | None:
+    """The OCR of `attempt` gave up on the document: `failed`, with a reason the client
+    can show. Idempotent: a document that has moved on, or is on a newer attempt (the
+    reaper re-sent it), is left alone."""
+    with transaction.atomic():
+        document = lock_document(document_id)
+        if document.status != Status.PROCESSING or (attempt is not None and attempt != document.attempts):
+            log.warning(
+                "ocr_failure_ignored",
+                document_id=document_id,
+                status=document.status,
+                attempt=attempt,
+                current_attempt=document.attempts,
+            )
+            return None
+        apply_transition(document, lambda doc: doc.fail(reason), reason=reason)
+    log.warning("document_failed", document_id=document_id, reason=reason)
+    return document
