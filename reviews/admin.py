@@ -9,9 +9,8 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +22,7 @@ from filot.admin import ReadOnlyAdmin
 from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
+from kyc.images import private_image_response
 from kyc.models import DocType
 from reviews import selectors, services
 from reviews.forms import ReviewActionForm
@@ -204,14 +204,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
 
     def image_view(self, request: HttpRequest, review_id: uuid.UUID) -> FileResponse:
         document = self._review_or_deny(request, review_id).document
-        try:
-            image = default_storage.open(document.storage_key, "rb")
-        except OSError as error:
-            raise Http404("The image is missing from storage.") from error
-        response = FileResponse(image)
-        response["Content-Type"] = f"image/{document.detected_type}"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_image_response(document)
 
     def review_view(self, request: HttpRequest, review_id: uuid.UUID) -> HttpResponse:
         review = self._review_or_deny(request, review_id)
