@@ -12,6 +12,8 @@ class Parsed:
     landmarks: int = 0
     # The recognized lines each labelled value was read from, by label key (KTP).
     lines_of: dict[str, list] = field(default_factory=dict)
+    # Readings that wait for another field before they are put (the header, for the NIK).
+    pending: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def put(self, key: str, value: str | None, confidence: float) -> None:
         if value:

@@ -6,11 +6,11 @@ under the number, the address the rows after that up to the KPP row.
 
 import re
 
+from idnumbers.npwp import is_valid_npwp15
 from ocr_gpu.engine.digits import digit_run, parse_date
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label, word_text
 from ocr_gpu.engine.nik import correct_nik
-from ocr_gpu.engine.npwp_number import is_valid_npwp15
 
 LABELS = {"npwp": "NPWP", "nik": "NIK", "registered": "TANGGAL TERDAFTAR"}
 _HEADER_WORDS = ("KEMENTERIAN", "KEUANGAN", "DIREKTORAT", "JENDERAL", "PAJAK")

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from cardgen.cards import card_photo, render_card
 from ocr_gpu.engine import read_card
-from ocr_gpu.engine.cards import card_photo, render_card
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.detect import load_detector, probability_map
 from ocr_gpu.engine.geometry import CARD_H, CARD_W

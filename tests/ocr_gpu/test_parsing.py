@@ -1,9 +1,10 @@
 """KTP and NPWP parsing from recognized lines: layout variants and OCR confusions. No Django."""
 
+from idnumbers.nik import decode_nik
 from ocr_gpu.engine.digits import as_digits, parse_date
 from ocr_gpu.engine.ktp import parse_ktp
 from ocr_gpu.engine.layout import Line, group_rows
-from ocr_gpu.engine.nik import correct_nik, decode_nik
+from ocr_gpu.engine.nik import correct_nik
 from ocr_gpu.engine.npwp import parse_npwp
 
 # A synthetic NIK: Kota Jakarta Selatan (3171), district 01, a man born 17-08-1990, serial 0001.

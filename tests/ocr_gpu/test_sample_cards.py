@@ -2,9 +2,9 @@
 
 import json
 
-from ocr_gpu.engine.cards import make_card, render_card, write_sample_set
-from ocr_gpu.engine.nik import decode_nik
-from ocr_gpu.engine.npwp_number import is_valid_npwp15
+from cardgen.cards import make_card, render_card, write_sample_set
+from idnumbers.nik import decode_nik
+from idnumbers.npwp import is_valid_npwp15
 
 KTP_FIELDS = {"nik", "name", "birth_place", "birth_date", "gender", "blood_type", "address", "rt_rw"}
 KTP_FIELDS |= {

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from cardgen.cards import card_photo
 from ocr_gpu.engine import read_card
-from ocr_gpu.engine.cards import card_photo
 from ocr_gpu.engine.geometry import find_card, rectify
 from ocr_gpu.engine.layout import Line, group_rows
 from ocr_gpu.engine.parsing import parse_fields

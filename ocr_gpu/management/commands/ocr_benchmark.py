@@ -5,10 +5,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ocr_gpu.bench.baseline import read_card_baseline
+from ocr_gpu.bench.report import format_report
+from ocr_gpu.bench.scoring import load_truth, run
 from ocr_gpu.engine import read_card, warm_up
-from ocr_gpu.engine.baseline import read_card_baseline
-from ocr_gpu.engine.benchmark import load_truth, run
-from ocr_gpu.engine.benchreport import format_report
 from ocr_gpu.management.commands._engine import engine_config
 
 

@@ -1,6 +1,6 @@
 """The benchmark's printed table: engine and baseline side by side."""
 
-from ocr_gpu.engine.benchmark import Result, median, percentile
+from ocr_gpu.bench.scoring import Result, median, percentile
 
 _STAGES = ("decode", "locate", "detect", "recognize", "parse", "total")
 

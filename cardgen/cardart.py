@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_gpu.engine.cards import Card
-from ocr_gpu.engine.npwp_number import format_npwp15
+from cardgen.cards import Card, town_of
+from idnumbers.npwp import format_npwp15
 
 WIDTH, HEIGHT = 1000, 630
 _FONT_DIRS = ("/usr/share/fonts/truetype",)
@@ -70,7 +70,7 @@ def _photo_and_signature(draw: ImageDraw.ImageDraw, rng: np.random.Generator, fo
     draw.rectangle((x0, y0, x1, y1), fill=(200, 45, 50) if rng.random() < 0.5 else (40, 80, 170))
     draw.ellipse((x0 + 60, y0 + 40, x1 - 60, y0 + 150), fill=(120, 95, 80))
     draw.chord((x0 + 20, y0 + 150, x1 - 20, y1 + 120), 180, 360, fill=(60, 60, 70))
-    town = city.split(" ", 1)[1]
+    town = town_of(city)
     for text, y in (
         (town, 392),
         (_printed_date(f"{2010 + int(rng.integers(12))}-0{1 + int(rng.integers(9))}-15"), 418),
