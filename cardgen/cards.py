@@ -242,6 +242,8 @@ def make_npwp(rng: np.random.Generator, difficulty: str) -> Card:
     else:
         head = f"{_pick(rng, ('07', '08', '09', '04', '06'))}{int(rng.integers(0, 999999)):06d}"
         npwp = f"{head}{luhn_check_digit(head)}{kpp_code}000"
+        if rng.random() < 0.15:
+            npwp = "0" + npwp  # the 16-digit form of an old number (since mid-2024)
     town = town_of(city)
     fields = {
         "npwp": npwp,
@@ -269,24 +271,24 @@ def make_card(seed: int, index: int) -> tuple[Card, np.random.Generator]:
     return card, rng
 
 
-def card_photo(doc_type: str, difficulty: str, seed: int) -> tuple[Card, bytes]:
+def card_photo(doc_type: str, difficulty: str, seed: int, yardstick: str = "tuning") -> tuple[Card, bytes]:
     """One card of the given type and difficulty (for tests and demos)."""
     from cardgen.cardart import draw_card
     from cardgen.cardphotos import photograph
 
     rng = np.random.default_rng([seed, 7919])
     card = make_ktp(rng, difficulty) if doc_type == "KTP" else make_npwp(rng, difficulty)
-    return card, photograph(draw_card(card, rng), difficulty, rng)
+    return card, photograph(draw_card(card, rng, yardstick), difficulty, rng, yardstick)
 
 
-def render_card(seed: int, index: int) -> tuple[Card, bytes]:
+def render_card(seed: int, index: int, yardstick: str = "tuning") -> tuple[Card, bytes]:
     """A card and its photo as JPEG bytes."""
     from cardgen.cardart import draw_card
     from cardgen.cardphotos import photograph
 
     card, rng = make_card(seed, index)
-    face = draw_card(card, rng)
-    return card, photograph(face, card.difficulty, rng)
+    face = draw_card(card, rng, yardstick)
+    return card, photograph(face, card.difficulty, rng, yardstick)
 
 
 def write_sample_set(out: Path, count: int, seed: int, yardstick: str = "tuning") -> Path:
@@ -295,13 +297,14 @@ def write_sample_set(out: Path, count: int, seed: int, yardstick: str = "tuning"
     truth = out / "truth.jsonl"
     with truth.open("w", encoding="utf-8") as lines:
         for index in range(count):
-            card, jpeg = render_card(seed, index)
+            card, jpeg = render_card(seed, index, yardstick)
             name = f"{card.doc_type.lower()}-{index:04d}.jpg"
             (out / name).write_bytes(jpeg)
             record = {
                 "file": name,
                 "doc_type": card.doc_type,
                 "difficulty": card.difficulty,
+                "yardstick": yardstick,
                 "fields": card.fields,
                 "expected_checks": card.expected_checks,
             }

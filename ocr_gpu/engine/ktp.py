@@ -6,7 +6,7 @@ from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktpheader import read_header, resolve_header
-from ocr_gpu.engine.ktprows import align, split_row, value_fits
+from ocr_gpu.engine.ktprows import align, split_row, value_column, value_fits
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
 from ocr_gpu.engine.nik import correct_nik
 from ocr_gpu.engine.vocab import closest
@@ -31,8 +31,9 @@ LABELS = {
 
 def parse_ktp(rows: list[Row]) -> Parsed:
     parsed, header, entries = Parsed(), [], []
+    value_from = value_column(rows)
     for row in rows:
-        entry = split_row(row, LABELS)
+        entry = split_row(row, LABELS, value_from)
         if entries or entry.labelled or _fits("nik", entry.value):
             entries.append(entry)
         else:

@@ -6,7 +6,7 @@ under the number, the address the rows after that up to the KPP row.
 
 import re
 
-from idnumbers.npwp import is_valid_npwp15
+from idnumbers.npwp import is_valid_npwp
 from ocr_gpu.engine.digits import digit_run, parse_date
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label, word_text
@@ -47,6 +47,8 @@ def parse_npwp(rows: list[Row]) -> Parsed:
     after_number = False
     for row in body:
         key, value = _label_of(row)
+        if key in ("npwp", "nik"):
+            parsed.lines_of[key] = row.lines
         if key == "npwp":
             parsed.landmarks += 1
             _read_number(parsed, value, row.confidence)
@@ -75,7 +77,8 @@ def _read_number(parsed: Parsed, value: str, confidence: float) -> None:
     if digits is None:
         parsed.flag("npwp_unreadable", "the NPWP number does not read as 15 or 16 digits")
         return
-    if len(digits) == 15 and not is_valid_npwp15(digits):
-        parsed.flag("npwp_check_digit_invalid", "the NPWP's check digit does not match its first 8 digits")
+    if not is_valid_npwp(digits):
+        # 15 digits (or 0 + 15): the Luhn digit over the first 8; 16 otherwise: a NIK.
+        parsed.flag("npwp_check_digit_invalid", "the NPWP number fails its check (Luhn digit or NIK form)")
         confidence *= 0.5
     parsed.put("npwp", digits, confidence)
