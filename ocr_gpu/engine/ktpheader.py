@@ -14,7 +14,6 @@ from ocr_gpu.engine.layout import Row, clean_value, letters
 from ocr_gpu.engine.vocab import closest, within
 
 _PROVINCE_WORDS = ("PROVINSI", "PROPINSI")
-_UNSURE = 0.5  # confidence factor of a header kept as read, matching no name
 
 
 def read_header(parsed: Parsed, header: list[Row]) -> None:
@@ -28,31 +27,46 @@ def read_header(parsed: Parsed, header: list[Row]) -> None:
             parsed.pending["city"] = (text, row.confidence)
 
 
+def regency_name(text: str, issued: str | None = None) -> str | None:
+    """The regency or city a header reading names, as printed; `issued`: the NIK's regency code.
+
+    The name clearly nearest the reading, or, when the reading is as near to several, the one
+    of them the NIK was issued in. Nothing else: a reading near no name, or near several the
+    NIK does not choose between, names no regency.
+    """
+    names = printed_regencies()
+    text = clean_value(text)
+    return closest(text, names, 0.2) or (
+        _the_one(within(text, names, 0.2), lambda n: issued in names[n]) if issued else None
+    )
+
+
+def province_name(text: str, issued: str | None = None) -> str | None:
+    """The province a `PROVINSI ...` reading names, as printed; `issued`: the NIK's province code."""
+    names = printed_provinces()
+    text = clean_value(text)
+    return closest(text, names, 0.25) or (
+        _the_one(within(text, names, 0.25), lambda n: names[n] == issued) if issued else None
+    )
+
+
 def resolve_header(parsed: Parsed) -> None:
     """Put the header's fields, after the NIK (read before this) had its say."""
     facts = decode_nik(parsed.fields.get("nik", ""))
     issued = facts.issuing_regency() if facts else None
     if "province" in parsed.pending:
         text, confidence = parsed.pending["province"]
-        names = printed_provinces()
-        name = closest(text, names, 0.25)
-        if name is None and facts:
-            name = _the_one(within(text, names, 0.25), lambda n: names[n] == facts.province)
+        name = province_name(text, facts.province if facts else None)
         parsed.put("province", name, confidence)
-        if name and facts and names[name] != facts.province:
+        if name and facts and printed_provinces()[name] != facts.province:
             parsed.flag("nik_region_mismatch", "the NIK's province code differs from the printed province")
     if "city" in parsed.pending:
         text, confidence = parsed.pending["city"]
-        names = printed_regencies()
-        name = closest(text, names, 0.2)
-        if name is None and issued:
-            name = _the_one(within(text, names, 0.2), lambda n: issued.code in names[n])
+        name = regency_name(text, facts.regency_code if facts else None)
         parsed.put("city", name, confidence)
-        if name and issued and issued.code not in names[name]:
-            parsed.flag(
-                "nik_regency_mismatch",
-                f"the NIK was issued in {issued.printed}; the card prints another regency or city",
-            )
+        if name and facts and facts.regency_code not in printed_regencies()[name]:
+            where = issued.printed if issued else f"regency {facts.regency_code}"
+            parsed.flag("nik_regency_mismatch", f"the NIK was issued in {where}; the card prints another")
 
 
 def _the_one(options: list[str], agrees) -> str | None:
