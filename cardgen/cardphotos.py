@@ -78,18 +78,19 @@ def _evaluation_desk(rng: np.random.Generator, height: int, width: int) -> np.nd
     return desk.astype(np.float32)
 
 
-def _evaluation_capture(photo: np.ndarray, difficulty: str, rng: np.random.Generator) -> np.ndarray:
-    """Capture faults the tuning photos never have: motion blur, a low-resolution sensor, a colour cast."""
-    if difficulty != "clean" and rng.random() < 0.5:
-        length = int(rng.integers(3, 6 if difficulty == "photo" else 8))
+def _evaluation_capture(photo: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Capture faults of the tuning photos' severity but another kind: the focus blur replaced by
+    motion blur of the same extent, some resolution lost in the sensor, a colour cast."""
+    length = round(2.5 * sigma) + 1
+    if length >= 2:
         kernel = np.zeros((length, length), np.float32)
-        kernel[length // 2, :] = 1.0 / length
-        rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1.0)
+        kernel[length // 2, :] = 1.0
+        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1.0)
         kernel = cv2.warpAffine(kernel, rotation, (length, length))
-        photo = cv2.filter2D(photo, -1, kernel / max(kernel.sum(), 1e-6))
-    if difficulty != "clean" and rng.random() < 0.5:
+        photo = cv2.filter2D(photo, -1, kernel / max(float(kernel.sum()), 1e-6))
+    if sigma > 0 and rng.random() < 0.5:
         h, w = photo.shape[:2]
-        factor = rng.uniform(0.55, 0.8)
+        factor = rng.uniform(0.75, 0.95)
         small = cv2.resize(photo, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
         photo = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     cast = np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.12, 0.12, 3)
@@ -120,10 +121,10 @@ def photograph(
     profile = _PROFILES[difficulty]
     photo, _ = _place(face, profile, rng, _evaluation_desk if yardstick == "evaluation" else _desk)
     photo = _lighting(photo, profile, rng)
-    if yardstick == "evaluation":
-        photo = _evaluation_capture(photo, difficulty, rng)
     sigma = rng.uniform(*profile["blur"])
-    if sigma > 0.05:
+    if yardstick == "evaluation":
+        photo = _evaluation_capture(photo, sigma, rng)
+    elif sigma > 0.05:
         photo = cv2.GaussianBlur(photo, (0, 0), sigma)
     photo = photo + rng.normal(0, rng.uniform(*profile["noise"]), photo.shape)
     if rng.random() < profile["flip"]:

@@ -10,6 +10,7 @@ column right after the name or address is that value's second line.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ocr_gpu.engine.digits import as_digits, parse_date
 from ocr_gpu.engine.layout import (
@@ -127,8 +128,10 @@ def _reward(entry: Entry, key: str, label: str, fits: Fits) -> float:
 
 
 def value_fits(vocabularies: dict[str, tuple[str, ...]]) -> Fits:
-    """A predicate: does this value look like what the field holds?"""
+    """A predicate: does this value look like what the field holds? (Remembered: the
+    alignment asks it of every row for every field, and re-reading re-parses the card.)"""
 
+    @lru_cache(maxsize=8192)
     def fits(key: str, value: str) -> bool:
         text = clean_value(value)
         if key == "nik":
