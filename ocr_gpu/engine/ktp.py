@@ -62,11 +62,11 @@ def _read_text(parsed: Parsed, key: str, value: str, confidence: float) -> None:
 
 
 def _read_address(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    parsed.put(key, address_text(value), confidence)
+    parsed.put_text(key, address_text(value), confidence)
 
 
 def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    parsed.put(key, word_text(value), confidence)
+    parsed.put_text(key, word_text(value), confidence)
 
 
 def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -91,7 +91,9 @@ def _read_birth(parsed: Parsed, key: str, value: str, confidence: float) -> None
     if not place:
         match = re.search(r"[0-9]{2}\W{0,2}[0-9OIl]{2}\W{0,2}[0-9OIl]{4}", text) or re.search(r"[0-9]", text)
         place, date = (text[: match.start()], text[match.start() :]) if match else (text, "")
-    parsed.put("birth_place", word_text(re.sub(r"[,;:]", " ", place)).replace(".", "").strip(), confidence)
+    parsed.put_text(
+        "birth_place", word_text(re.sub(r"[,;:]", " ", place)).replace(".", "").strip(), confidence
+    )
     parsed.put("birth_date", parse_date(date), confidence)
 
 

@@ -44,7 +44,7 @@ def parse_npwp(rows: list[Row]) -> Parsed:
     parsed.landmarks = len(headers)
     body = [row for row in rows if row not in headers]
     address: list[Row] = []
-    after_number = False
+    after_number = name_seen = kpp_seen = False
     for row in body:
         key, value = _label_of(row)
         if key in ("npwp", "nik"):
@@ -58,17 +58,21 @@ def parse_npwp(rows: list[Row]) -> Parsed:
             parsed.put("nik", correct_nik(digits) or digits if digits else None, row.confidence)
         elif key == "kpp":
             parsed.landmarks += 1
-            parsed.put("kpp", clean_value(re.sub(r"[^A-Z0-9 .\-]", "", row.text.upper())), row.confidence)
+            kpp_seen = True
+            parsed.put_text(
+                "kpp", clean_value(re.sub(r"[^A-Z0-9 .\-]", "", row.text.upper())), row.confidence
+            )
         elif key == "registered":
             parsed.landmarks += 1
             parsed.put("registered_date", parse_date(value.rpartition(":")[2] or value), row.confidence)
-        elif after_number and "name" not in parsed.fields:
-            parsed.put("name", word_text(row.text), row.confidence)
-        elif "name" in parsed.fields and "kpp" not in parsed.fields:
+        elif after_number and not name_seen and word_text(row.text):
+            parsed.put_text("name", word_text(row.text), row.confidence)
+            name_seen = True
+        elif name_seen and not kpp_seen:
             address.append(row)
     if address:
         text = address_text(" ".join(row.text for row in address))
-        parsed.put("address", text, min(row.confidence for row in address))
+        parsed.put_text("address", text, min(row.confidence for row in address))
     return parsed
 
 
