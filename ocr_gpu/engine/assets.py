@@ -43,6 +43,22 @@ def detection_model_path(override: str | os.PathLike | None = None) -> Path:
     return path
 
 
+SECOND_MODEL_FILE = "PP-OCRv6_rec_small.onnx"
+
+
+def second_model_path() -> Path:
+    """PP-OCRv6 rec from the rapidocr 3.10 wheel (installed without its dependencies)."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineAssetError(
+            "rapidocr is not installed: it carries PP-OCRv6 rec (pip install --no-deps rapidocr==3.10.0)"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / SECOND_MODEL_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        raise EngineAssetError(f"second recognizer model not found at {path}")
+    return path
+
+
 def detection_normalisation(model: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return _NORMALISATION.get(model.name, _IMAGENET)
 

@@ -63,7 +63,7 @@ def _run(
     reading.doc_type, parsed = parse(rows, hint)
     clock.lap("parse")
     if parsed is not None:
-        parsed = verify(reading.doc_type, parsed, rows, gray)
+        parsed = verify(reading.doc_type, parsed, rows, gray, config)
         reading.fields, reading.confidence, reading.checks = parsed.fields, parsed.confidence, parsed.checks
     clock.lap("verify")
     reading.tesseract_calls = LineReader.calls - before
