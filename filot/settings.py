@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from filot import sealing
 from filot.environment import Environment
 from filot.logging import build_logging
 
@@ -263,6 +264,18 @@ for _key in NIK_ENCRYPTION_KEYS:
     except ValueError:
         env.problems.append("NIK_ENCRYPTION_KEYS must be Fernet keys (url-safe base64 of 32 bytes)")
         break
+# Readings (what the OCR read off a card) are sealed in storage to this public key;
+# the private half is derived from NIK_ENCRYPTION_KEYS (filot/sealing.py), so OCR
+# workers can write readings they cannot read. Default: the newest ring key's public
+# key (`manage.py reading_public_key` prints it); GPU hosts in production must be given it.
+READING_PUBLIC_KEY = env.str(
+    "READING_PUBLIC_KEY",
+    ""
+    if PRODUCTION and FILOT_ROLE == "ocr-worker"
+    else sealing.public_key_text(sealing.private_key_from_ring_key(NIK_ENCRYPTION_KEYS[0])),
+)
+if not sealing.valid_public_key(READING_PUBLIC_KEY):
+    env.problems.append("READING_PUBLIC_KEY must be set to base64url of a 32-byte X25519 public key")
 NIK_BLIND_INDEX_KEY = env.secret(
     "NIK_BLIND_INDEX_KEY",
     hashlib.sha256(f"nik-blind-index:{SECRET_KEY}".encode()).hexdigest(),
