@@ -268,13 +268,13 @@ for _key in NIK_ENCRYPTION_KEYS:
 # the private half is derived from NIK_ENCRYPTION_KEYS (filot/sealing.py), so OCR
 # workers can write readings they cannot read. Default: the newest ring key's public
 # key (`manage.py reading_public_key` prints it); GPU hosts in production must be given it.
+_SEALS_ONLY = PRODUCTION and FILOT_ROLE == "ocr-worker"
 READING_PUBLIC_KEY = env.str(
     "READING_PUBLIC_KEY",
-    ""
-    if PRODUCTION and FILOT_ROLE == "ocr-worker"
-    else sealing.public_key_text(sealing.private_key_from_ring_key(NIK_ENCRYPTION_KEYS[0])),
+    "" if _SEALS_ONLY else sealing.public_key_text(sealing.private_key_from_ring_key(NIK_ENCRYPTION_KEYS[0])),
+    required=_SEALS_ONLY,
 )
-if not sealing.valid_public_key(READING_PUBLIC_KEY):
+if (READING_PUBLIC_KEY or not _SEALS_ONLY) and not sealing.valid_public_key(READING_PUBLIC_KEY):
     env.problems.append("READING_PUBLIC_KEY must be set to base64url of a 32-byte X25519 public key")
 NIK_BLIND_INDEX_KEY = env.secret(
     "NIK_BLIND_INDEX_KEY",

@@ -128,7 +128,7 @@ def test_a_production_ocr_worker_is_refused_without_the_public_key_it_seals_read
 
     result = manage("check", env=env)
     assert result.returncode != 0
-    assert "READING_PUBLIC_KEY must be set" in result.stderr
+    assert "READING_PUBLIC_KEY is required" in result.stderr
 
     result = manage("check", env={**env, "READING_PUBLIC_KEY": "not-a-key"})
     assert "READING_PUBLIC_KEY must be set" in result.stderr
