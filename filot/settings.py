@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "filot.correlation.CorrelationIdMiddleware",
+    "filot.api.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the Host header (SecurityMiddleware exempts the probe paths).
     "filot.probes.ProbeHostMiddleware",
@@ -296,6 +297,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 UPLOAD_RATE_LIMIT = env.str("UPLOAD_RATE_LIMIT", "30/h")
 AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", "10/m")
+# Wrong passwords for one account from one address: this many free, then a wait that
+# doubles with each further failure, up to the cap; forgotten after the window.
+AUTH_FAILURES_BEFORE_BACKOFF = 5
+AUTH_BACKOFF_MAX_SECONDS = 15 * 60
+AUTH_FAILURE_WINDOW_SECONDS = 24 * 60 * 60
 VERIFY_RATE_LIMIT = env.str("VERIFY_RATE_LIMIT", "120/m")
 
 REST_FRAMEWORK = {
@@ -303,7 +309,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "filot.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -319,6 +325,8 @@ SIMPLE_JWT = {
     "SIGNING_KEY": JWT_SECRET,
     "ALGORITHM": "HS256",
     "USER_ID_FIELD": "id",
+    # Tokens carry a fingerprint of the password hash: a password change ends them all.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FiLot KYC API",

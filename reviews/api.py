@@ -1,7 +1,5 @@
 """BULI2's side of the API: the signed decision callback and the signed image URL."""
 
-import json
-
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.storage import default_storage
@@ -15,6 +13,7 @@ from rest_framework.views import APIView
 
 from filot.api import StrictSerializer, error_responses
 from filot.errors import PayloadTooLarge
+from filot.parsers import loads_bounded
 from reviews import selectors, services
 from reviews.models import Decision
 from reviews.signing import (
@@ -120,10 +119,7 @@ class ReviewCallbackApi(APIView):
 
     @staticmethod
     def _json(body: bytes) -> object:
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise exceptions.ParseError("The body is not valid JSON.") from error
+        return loads_bounded(body)
 
 
 class ReviewImageApi(APIView):
