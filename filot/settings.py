@@ -8,6 +8,7 @@ missing or malformed variable.
 
 import base64
 import hashlib
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,16 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # Proxies in front of the web process (the ALB): how many X-Forwarded-For hops to trust.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", 1 if PRODUCTION else 0, minimum=0, maximum=5)
+# ...and which peers are those proxies (CIDRs): X-Forwarded-For from anyone else is ignored.
+TRUSTED_PROXY_ADDRESSES = env.list(
+    "TRUSTED_PROXY_ADDRESSES",
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] if PRODUCTION else ["127.0.0.1/32", "::1/128"],
+)
+for _cidr in TRUSTED_PROXY_ADDRESSES:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        env.problems.append(f"TRUSTED_PROXY_ADDRESSES holds {_cidr!r}, which is not an address or CIDR")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
