@@ -9,6 +9,7 @@ missing or malformed variable.
 import base64
 import hashlib
 import ipaddress
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,15 @@ if PRODUCTION and DEBUG:
     env.problems.append("DJANGO_DEBUG must be false in production")
 
 
+def private_data_dir(*files: Path) -> None:
+    """DATA_DIR readable by its owner only, and these files in it too (created if missing)."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DATA_DIR.chmod(0o700)
+    for path in files:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
+
+
 def embedded_secret(name: str) -> str:
     """Outside production: a random secret made on first use and kept in DATA_DIR.
 
@@ -39,9 +49,8 @@ def embedded_secret(name: str) -> str:
     """
     path = DATA_DIR / f"{name}.secret"
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        private_data_dir(path)
         path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -153,8 +162,26 @@ elif PRODUCTION:
     # dummy backend) instead of reaching for personal data from the GPU fleet.
     DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "filot.sqlite3"}}
+    # Embedded: several threads (runserver, the in-process worker) write at once. WAL
+    # lets readers run beside the writer, IMMEDIATE takes the write lock when a
+    # transaction starts (no deadlock-prone upgrade from a read lock), and the busy
+    # timeout makes a writer wait its turn instead of failing "database is locked".
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "filot.sqlite3",
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
 EMBEDDED_DATABASE = not DATABASE_URL and not PRODUCTION
+if EMBEDDED_DATABASE:
+    # ID-card data: the folder and the database file are the owner's only (SQLite gives
+    # its -wal and -shm files the database file's mode).
+    private_data_dir(DATA_DIR / "filot.sqlite3")
 
 # --- Redis: broker and cache -----------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss"), required=PRODUCTION)
@@ -416,6 +443,16 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
+
+# --- metrics ---------------------------------------------------------------------
+# prometheus-client's multiprocess folder (filot/metrics.py reads it from the
+# environment): named but missing, every process would die on its first metric.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    env.problems.append(
+        f"PROMETHEUS_MULTIPROC_DIR names {PROMETHEUS_MULTIPROC_DIR}, which is not a folder: "
+        "create it (the images' entry point does) or unset the variable"
+    )
 
 # --- logging ---------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR"})
