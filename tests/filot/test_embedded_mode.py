@@ -116,6 +116,15 @@ def test_an_uploaded_card_reaches_a_decision_in_process(embedded_server):
     assert status["decision"] == "auto_approved", status
     assert [step["to_status"] for step in status["timeline"]][-1] == "auto_approved"
 
+    # The card's NIK was read and decided on, yet is nowhere in the clear: not in the
+    # media folder (image, sealed reading), the SQLite files, or the server's log.
+    _, _, data_dir = embedded_server
+    files = [path for path in data_dir.rglob("*") if path.is_file()]
+    assert any(path.name.startswith("reading-") for path in files)
+    assert any(path.name == "serve.log" for path in files)
+    for path in files:
+        assert card.fields["nik"].encode() not in path.read_bytes(), path
+
 
 def test_the_data_folder_and_the_database_are_the_owners_only(embedded_server):
     _, _, data_dir = embedded_server
