@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django_fsm import TransitionNotAllowed
@@ -21,7 +22,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from filot.errors import Conflict, PayloadTooLarge
+from filot.errors import Conflict, NotAuthenticated, PayloadTooLarge
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,12 @@ class _PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+_SUSPICIOUS = {
+    "TooManyFilesSent": "Too many files in one request: send exactly one.",
+    "TooManyFieldsSent": "Too many form fields in one request.",
+}
+
+
 def _as_drf_exception(exc: Exception) -> Exception:
     """Translate Django and django-fsm errors into the DRF exception with the right status."""
     if isinstance(exc, Ratelimited):
@@ -77,10 +84,17 @@ def _as_drf_exception(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return exceptions.ValidationError(detail=detail)
+    if isinstance(exc, RequestDataTooBig):
+        return _PayloadTooLarge(detail="The request body is too large.")
+    if isinstance(exc, SuspiciousOperation):
+        # TooManyFilesSent, TooManyFieldsSent, a malformed multipart body...: the client's doing.
+        return exceptions.ParseError(detail=_SUSPICIOUS.get(type(exc).__name__, "The request is malformed."))
     if isinstance(exc, PayloadTooLarge):
         return _PayloadTooLarge(detail=str(exc) or None)
     if isinstance(exc, TransitionNotAllowed | Conflict):
         return _Conflict(detail=str(exc) or None)
+    if isinstance(exc, NotAuthenticated):
+        return exceptions.AuthenticationFailed(detail=str(exc) or None, code="token_not_valid")
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found.")
     if isinstance(exc, DjangoPermissionDenied):
@@ -142,6 +156,25 @@ class JsonErrorMiddleware:
             return None  # Django's own handlers below answer these.
         log.exception("unhandled_exception", path=request.path)
         return error_response(500, "Internal server error.")
+
+
+class ApiResponseMiddleware:
+    """Under /api/: nothing is cached (`Cache-Control: no-store`: responses carry personal
+    data and tokens), and Django's own HTML 404 page (DEBUG's technical one included)
+    becomes the JSON error shape."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/"):
+            return response
+        if response.status_code == 404 and "text/html" in response.get("Content-Type", ""):
+            response = error_response(404, "Not found.")
+        if "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "no-store"
+        return response
 
 
 def _django_handler(status_code: int, message: str) -> Callable[..., HttpResponse]:

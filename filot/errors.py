@@ -7,3 +7,7 @@ class Conflict(Exception):
 
 class PayloadTooLarge(Exception):
     """The request body is larger than allowed (HTTP 413)."""
+
+
+class NotAuthenticated(Exception):
+    """The credentials or token presented are not (or no longer) valid (HTTP 401)."""

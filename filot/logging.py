@@ -16,8 +16,9 @@ import structlog
 import structlog.tracebacks
 
 # 15-16 digits, each optionally followed by one '.', '-' or space separator (NPWP is
-# printed as 12.345.678.9-012.345), not part of a longer digit run.
-_ID_NUMBER = re.compile(r"(?<![\d])\d(?:[.\- ]?\d){14,15}(?![\d])")
+# printed as 12.345.678.9-012.345), standing alone: not part of a longer run of digits
+# or letters, and not one group of a dashed id (a UUID's `12345678-1234-1234-...`).
+_ID_NUMBER = re.compile(r"(?<![\w-])\d(?:[.\- ]?\d){14,15}(?![.\-]?\w)")
 _JWT = re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
 _SENSITIVE_KEYS = frozenset(
     {"password", "token", "access", "refresh", "authorization", "secret", "nik", "npwp"}
@@ -41,6 +42,18 @@ def mask_text(text: str) -> str:
 def redact_sensitive_keys(_logger: object, _name: str, event: dict) -> dict:
     for key in event.keys() & _SENSITIVE_KEYS:
         event[key] = "***"
+    return event
+
+
+def add_request_correlation_id(_logger: object, _name: str, event: dict) -> dict:
+    """`django.request` lines ("Not Found: ...") are written after the request's context
+    is cleared: take the correlation id from the request they are about, and log the
+    request as method and path rather than its repr."""
+    request = event.pop("request", None)
+    if request is not None and hasattr(request, "META"):
+        if "correlation_id" not in event and getattr(request, "correlation_id", None):
+            event["correlation_id"] = request.correlation_id
+        event["method"], event["path"] = request.method, request.path
     return event
 
 
@@ -91,7 +104,11 @@ def build_logging(*, json: bool, level: str, secrets: Iterable[str], urls: Itera
                 "filot": {
                     "()": MaskingFormatter,
                     "processors": final,
-                    "foreign_pre_chain": [*shared, structlog.stdlib.ExtraAdder()],
+                    "foreign_pre_chain": [
+                        *shared,
+                        structlog.stdlib.ExtraAdder(),
+                        add_request_correlation_id,
+                    ],
                 }
             },
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "filot"}},

@@ -8,12 +8,15 @@ missing or malformed variable.
 
 import base64
 import hashlib
+import ipaddress
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
+from filot import sealing
 from filot.environment import Environment
 from filot.logging import build_logging
 
@@ -30,6 +33,15 @@ if PRODUCTION and DEBUG:
     env.problems.append("DJANGO_DEBUG must be false in production")
 
 
+def private_data_dir(*files: Path) -> None:
+    """DATA_DIR readable by its owner only, and these files in it too (created if missing)."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DATA_DIR.chmod(0o700)
+    for path in files:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
+
+
 def embedded_secret(name: str) -> str:
     """Outside production: a random secret made on first use and kept in DATA_DIR.
 
@@ -37,9 +49,8 @@ def embedded_secret(name: str) -> str:
     """
     path = DATA_DIR / f"{name}.secret"
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        private_data_dir(path)
         path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -62,6 +73,16 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # Proxies in front of the web process (the ALB): how many X-Forwarded-For hops to trust.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", 1 if PRODUCTION else 0, minimum=0, maximum=5)
+# ...and which peers are those proxies (CIDRs): X-Forwarded-For from anyone else is ignored.
+TRUSTED_PROXY_ADDRESSES = env.list(
+    "TRUSTED_PROXY_ADDRESSES",
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] if PRODUCTION else ["127.0.0.1/32", "::1/128"],
+)
+for _cidr in TRUSTED_PROXY_ADDRESSES:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        env.problems.append(f"TRUSTED_PROXY_ADDRESSES holds {_cidr!r}, which is not an address or CIDR")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "filot.correlation.CorrelationIdMiddleware",
+    "filot.api.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the Host header (SecurityMiddleware exempts the probe paths).
     "filot.probes.ProbeHostMiddleware",
@@ -140,8 +162,26 @@ elif PRODUCTION:
     # dummy backend) instead of reaching for personal data from the GPU fleet.
     DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "filot.sqlite3")}}
+    # Embedded: several threads (runserver, the in-process worker) write at once. WAL
+    # lets readers run beside the writer, IMMEDIATE takes the write lock when a
+    # transaction starts (no deadlock-prone upgrade from a read lock), and the busy
+    # timeout makes a writer wait its turn instead of failing "database is locked".
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "filot.sqlite3"),
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
 EMBEDDED_DATABASE = not DATABASE_URL and not PRODUCTION
+if EMBEDDED_DATABASE:
+    # ID-card data: the folder and the database file are the owner's only (SQLite gives
+    # its -wal and -shm files the database file's mode).
+    private_data_dir(DATA_DIR / "filot.sqlite3")
 
 # --- Redis: broker and cache -----------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss"), required=PRODUCTION)
@@ -263,6 +303,18 @@ for _key in NIK_ENCRYPTION_KEYS:
     except ValueError:
         env.problems.append("NIK_ENCRYPTION_KEYS must be Fernet keys (url-safe base64 of 32 bytes)")
         break
+# Readings (what the OCR read off a card) are sealed in storage to this public key;
+# the private half is derived from NIK_ENCRYPTION_KEYS (filot/sealing.py), so OCR
+# workers can write readings they cannot read. Default: the newest ring key's public
+# key (`manage.py reading_public_key` prints it); GPU hosts in production must be given it.
+_SEALS_ONLY = PRODUCTION and FILOT_ROLE == "ocr-worker"
+READING_PUBLIC_KEY = env.str(
+    "READING_PUBLIC_KEY",
+    "" if _SEALS_ONLY else sealing.public_key_text(sealing.private_key_from_ring_key(NIK_ENCRYPTION_KEYS[0])),
+    required=_SEALS_ONLY,
+)
+if (READING_PUBLIC_KEY or not _SEALS_ONLY) and not sealing.valid_public_key(READING_PUBLIC_KEY):
+    env.problems.append("READING_PUBLIC_KEY must be set to base64url of a 32-byte X25519 public key")
 NIK_BLIND_INDEX_KEY = env.secret(
     "NIK_BLIND_INDEX_KEY",
     hashlib.sha256(f"nik-blind-index:{SECRET_KEY}".encode()).hexdigest(),
@@ -283,6 +335,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 UPLOAD_RATE_LIMIT = env.str("UPLOAD_RATE_LIMIT", "30/h")
 AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", "10/m")
+# Wrong passwords for one account from one address: this many free, then a wait that
+# doubles with each further failure, up to the cap; forgotten after the window.
+AUTH_FAILURES_BEFORE_BACKOFF = 5
+AUTH_BACKOFF_MAX_SECONDS = 15 * 60
+AUTH_FAILURE_WINDOW_SECONDS = 24 * 60 * 60
 VERIFY_RATE_LIMIT = env.str("VERIFY_RATE_LIMIT", "120/m")
 
 REST_FRAMEWORK = {
@@ -290,7 +347,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "filot.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -306,6 +363,8 @@ SIMPLE_JWT = {
     "SIGNING_KEY": JWT_SECRET,
     "ALGORITHM": "HS256",
     "USER_ID_FIELD": "id",
+    # Tokens carry a fingerprint of the password hash: a password change ends them all.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FiLot KYC API",
@@ -384,6 +443,16 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
+
+# --- metrics ---------------------------------------------------------------------
+# prometheus-client's multiprocess folder (filot/metrics.py reads it from the
+# environment): named but missing, every process would die on its first metric.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    env.problems.append(
+        f"PROMETHEUS_MULTIPROC_DIR names {PROMETHEUS_MULTIPROC_DIR}, which is not a folder: "
+        "create it (the images' entry point does) or unset the variable"
+    )
 
 # --- logging ---------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR"})

@@ -9,11 +9,14 @@ import re
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Lookup
+
+from filot import sealing
 
 _NON_DIGITS = re.compile(r"[^0-9]")
 
@@ -51,6 +54,64 @@ def is_current_token(token: str) -> bool:
     except InvalidToken:
         return False
     return True
+
+
+class ReadingDecryptionError(ValueError):
+    """A stored reading that is not sealed, is damaged, or that no ring key opens."""
+
+
+def open_reading_blob(blob: bytes) -> bytes:
+    """The plaintext of a sealed reading (docs/DESIGN.md, "What storage holds")."""
+    try:
+        return sealing.open_sealed(blob, private_keys=_reading_private_keys(_encryption_keys()))
+    except sealing.SealError as error:
+        raise ReadingDecryptionError(str(error)) from None
+
+
+def reencrypt_reading_blob(blob: bytes) -> bytes:
+    """Re-encrypt one stored reading blob (a `reading-*.json` file) with the newest ring key.
+
+    For `manage.py rotate_nik_keys`: a blob already sealed for the newest key comes back
+    unchanged (byte for byte, so a re-run rewrites nothing); one sealed for an older
+    ring key is opened and sealed again for the newest; a plaintext reading left by a
+    version before sealing is sealed. Anything else raises ReadingDecryptionError.
+    """
+    newest = newest_reading_key_id()
+    if sealing.is_sealed(blob):
+        if sealing.sealed_key_id(blob) == newest:
+            return blob
+        return seal_for_ring(open_reading_blob(blob))
+    try:
+        legacy = json.loads(blob)
+    except ValueError:
+        raise ReadingDecryptionError("Neither a sealed nor a plaintext reading.") from None
+    if not isinstance(legacy, dict) or "doc_type" not in legacy:
+        raise ReadingDecryptionError("Neither a sealed nor a plaintext reading.")
+    return seal_for_ring(blob)
+
+
+def seal_for_ring(plaintext: bytes) -> bytes:
+    """Seal for the newest ring key (what `READING_PUBLIC_KEY` is by default)."""
+    return sealing.seal(plaintext, public_key=newest_reading_public_key())
+
+
+def newest_reading_public_key() -> str:
+    return sealing.public_key_text(_reading_private(_encryption_keys()[0]))
+
+
+def newest_reading_key_id() -> str:
+    return sealing.key_id(newest_reading_public_key())
+
+
+@functools.cache
+def _reading_private(key: bytes) -> X25519PrivateKey:
+    return sealing.private_key_from_ring_key(key)
+
+
+@functools.cache
+def _reading_private_keys(keys: tuple[bytes, ...]) -> dict[str, X25519PrivateKey]:
+    privates = [_reading_private(key) for key in keys]
+    return {sealing.key_id(sealing.public_key_text(private)): private for private in privates}
 
 
 def nik_blind_index(nik: str) -> str:

@@ -134,6 +134,12 @@ class Document(ConcurrentTransitionMixin, models.Model):
                 condition=~models.Q(idempotency_key=""),
                 name="kyc_document_idempotency_key_per_owner",
             ),
+            # The same bytes uploaded in parallel by one applicant make one document.
+            models.UniqueConstraint(
+                fields=["owner", "sha256"],
+                condition=models.Q(status__in=sorted(ACTIVE_STATUSES)),
+                name="kyc_document_one_active_per_image",
+            ),
             models.CheckConstraint(
                 condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
                 name="kyc_document_score_0_100",

@@ -7,6 +7,7 @@ urlpatterns = [
     path("auth/token", auth.TokenApi.as_view(), name="auth-token"),
     path("auth/token/refresh", auth.TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password", auth.PasswordApi.as_view(), name="auth-password"),
     path("profile", api.ProfileApi.as_view(), name="profile"),
     path("documents", api.DocumentsApi.as_view(), name="documents"),
     path("documents/<uuid:document_id>", api.DocumentDetailApi.as_view(), name="document-detail"),

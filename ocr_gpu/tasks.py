@@ -1,7 +1,8 @@
 """The OCR actor, run by GPU hosts: `manage.py rundramatiq --queues ocr-gpu`.
 
-It reads the image from storage, runs the engine, writes the reading as JSON into
-private storage beside the image, announces the result on the results channel (no
+It reads the image from storage, runs the engine, writes the reading into private
+storage beside the image, sealed to READING_PUBLIC_KEY (filot/sealing.py: this host
+can write it but not read it back), announces the result on the results channel (no
 personal data), and returns the reading's storage key for the next actor of the
 pipeline. It never touches the database.
 """
@@ -17,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from dramatiq.middleware import CurrentMessage
 
+from filot import sealing
 from filot.queues import OCR_QUEUE
 from ocr_gpu.config import engine_config
 
@@ -28,6 +30,26 @@ def reading_key(storage_key: str, message_id: str | None = None) -> str:
     first copy also ran) never overwrites the reading a decision was made on."""
     folder = storage_key.rsplit("/", 1)[0]
     return f"{folder}/reading-{message_id}.json" if message_id else f"{folder}/reading.json"
+
+
+def store_reading_once(key: str, sealed: bytes, *, document_id: str) -> None:
+    """Write the reading at `key` unless a complete one is there already.
+
+    A retry of the same message (time limit, a stalled worker whose message was
+    redelivered) finds the first copy's reading, which a decision may already rest on:
+    it is kept, never replaced. Only a damaged leftover (a write cut short) is replaced.
+    """
+    if default_storage.exists(key):
+        with default_storage.open(key, "rb") as stored:
+            if sealing.is_sealed(stored.read()):
+                log.info("ocr_reading_kept", document_id=document_id, reading_key=key)
+                return
+        default_storage.delete(key)
+    saved = default_storage.save(key, ContentFile(sealed))
+    if saved != key:
+        # A concurrent copy of this message saved first and the storage chose another
+        # name for ours: theirs stands, ours goes.
+        default_storage.delete(saved)
 
 
 def publish_result(payload: dict) -> None:
@@ -60,9 +82,8 @@ def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
     record = {**contract, "checks": reading.checks, "providers": reading.providers, "lines": reading.lines}
     message = CurrentMessage.get_current_message()
     key = reading_key(storage_key, message.message_id if message is not None else None)
-    if default_storage.exists(key):
-        default_storage.delete(key)  # a retry of this same message replaces its earlier read
-    key = default_storage.save(key, ContentFile(json.dumps(record).encode()))
+    sealed = sealing.seal(json.dumps(record).encode(), public_key=settings.READING_PUBLIC_KEY)
+    store_reading_once(key, sealed, document_id=document_id)
     log.info(
         "ocr_done",
         document_id=document_id,

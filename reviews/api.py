@@ -1,7 +1,5 @@
 """BULI2's side of the API: the signed decision callback and the signed image URL."""
 
-import json
-
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, Http404
@@ -14,6 +12,7 @@ from rest_framework.views import APIView
 
 from filot.api import StrictSerializer, error_responses
 from filot.errors import PayloadTooLarge
+from filot.parsers import loads_bounded
 from kyc.images import private_image_response
 from reviews import selectors, services
 from reviews.models import Decision
@@ -120,10 +119,7 @@ class ReviewCallbackApi(APIView):
 
     @staticmethod
     def _json(body: bytes) -> object:
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise exceptions.ParseError("The body is not valid JSON.") from error
+        return loads_bounded(body)
 
 
 class ReviewImageApi(APIView):

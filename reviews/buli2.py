@@ -93,18 +93,28 @@ def breaker_health() -> dict:
 
 # --- one review ----------------------------------------------------------------------
 def review_payload(review: Any) -> dict:
-    """What BULI2 gets: ids, doc type, the fields as read, score, reasons, a signed image URL."""
+    """What BULI2 gets: only what its reviewer needs to decide (docs/DESIGN.md, "BULI2").
+
+    The card itself travels as a short-lived signed image URL; the reviewer reads it
+    there. So no value read off the card is sent (no NIK, name, birth date, address):
+    only which fields were read and how sure the OCR was, the score and the reasons
+    (codes and messages that name checks, never values), and ids for the callback.
+    """
     document = review.document
     reading = getattr(document, "ocr_result", None)
     image_url, expires_at = signed_image_url(document_id=str(document.id), storage_key=document.storage_key)
+    confidence = dict(reading.confidence or {}) if reading is not None else {}
     return {
         "review_id": str(review.id),
         "document_id": str(document.id),
         "doc_type": document.doc_type,
-        "fields": dict(reading.fields or {}) if reading is not None else {},
-        "confidence": dict(reading.confidence or {}) if reading is not None else {},
+        "fields_read": sorted((reading.fields or {}).keys()) if reading is not None else [],
+        "confidence": {name: float(value) for name, value in confidence.items()},
         "score": document.score,
-        "reasons": list(document.reasons or []),
+        "reasons": [
+            {key: reason.get(key) for key in ("code", "effect", "message")}
+            for reason in document.reasons or []
+        ],
         "image_url": image_url,
         "image_url_expires_at": expires_at.isoformat(),
         "callback_url": settings.BULI2_CALLBACK_URL,

@@ -7,7 +7,13 @@ process (storage deletes, broker messages) runs after commit. Interfaces (API, a
 actors, commands) and the reviews app import from here.
 """
 
-from kyc.services.accounts import register_user, update_profile, validate_nik
+from kyc.services.accounts import (
+    change_password,
+    redeem_refresh_token,
+    register_user,
+    update_profile,
+    validate_nik,
+)
 from kyc.services.audit import (
     apply_transition,
     lock_document,
@@ -28,6 +34,7 @@ from kyc.services.reaper import ReaperReport, ocr_backlog, reap_stuck_documents
 __all__ = [
     "ReaperReport",
     "apply_transition",
+    "change_password",
     "decide_document",
     "dispatch_ocr",
     "fail_ocr",
@@ -37,6 +44,7 @@ __all__ = [
     "ocr_backlog",
     "reap_stuck_documents",
     "record_transition",
+    "redeem_refresh_token",
     "register_user",
     "save_reading",
     "scoring_inputs",

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from filot import metrics
 from kyc import scoring
-from kyc.crypto import nik_blind_index
+from kyc.crypto import nik_blind_index, open_reading_blob
 from kyc.models import VERIFIED_STATUSES, DocType, Document, OcrResult, Profile, Status, User
 from kyc.services.audit import apply_transition
 from kyc.signals import document_needs_review
@@ -149,8 +149,9 @@ def _decision_reason(outcome: str, evaluation: scoring.Evaluation) -> str:
 
 
 def _load_reading(reading_key: str) -> dict:
+    """The sealed reading file the OCR wrote, opened with the NIK key ring."""
     with default_storage.open(reading_key, "rb") as stored:
-        return json.loads(stored.read())
+        return json.loads(open_reading_blob(stored.read()))
 
 
 def _applicant(user: User) -> scoring.Applicant:

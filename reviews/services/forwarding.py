@@ -16,20 +16,26 @@ log = structlog.get_logger(__name__)
 def record_buli2_callback(
     *, review_id: uuid.UUID, event_id: str, decision: str, reason: str
 ) -> tuple[ManualReview, bool]:
-    """BULI2's signed decision. Returns (review, changed); a replayed event changes nothing."""
-    if ReviewEvent.objects.filter(external_event_id=event_id, review_id=review_id).exists():
-        return ManualReview.objects.get(pk=review_id), False
-    if ReviewEvent.objects.filter(external_event_id=event_id).exists():
-        raise Conflict("This event id belongs to another review.")
-    try:
-        review = complete_manual_review(
-            review_id=review_id, decision=decision, reason=reason, actor=BULI2, event_id=event_id
-        )
-    except IntegrityError:
-        # The same event delivered twice at once: the other delivery recorded it.
-        return ManualReview.objects.get(pk=review_id), False
-    # False when the review already carried this decision (from a reviewer or an earlier event).
-    return review, ReviewEvent.objects.filter(external_event_id=event_id).exists()
+    """BULI2's signed decision. Returns (review, changed); a replayed event changes nothing.
+
+    Callbacks of one review are serialized on its row lock, so of N identical callbacks
+    at once exactly one records the event (changed) and the others find it (replayed).
+    """
+    with transaction.atomic():
+        lock_review(review_id)
+        if ReviewEvent.objects.filter(external_event_id=event_id, review_id=review_id).exists():
+            return ManualReview.objects.get(pk=review_id), False
+        if ReviewEvent.objects.filter(external_event_id=event_id).exists():
+            raise Conflict("This event id belongs to another review.")
+        try:
+            review = complete_manual_review(
+                review_id=review_id, decision=decision, reason=reason, actor=BULI2, event_id=event_id
+            )
+        except IntegrityError as error:
+            # The same event id recorded at this moment for another review.
+            raise Conflict("This event id belongs to another review.") from error
+        # False when the review already carried this decision (from a reviewer or an earlier event).
+        return review, ReviewEvent.objects.filter(external_event_id=event_id).exists()
 
 
 # --- BULI2 forwarding ----------------------------------------------------------------

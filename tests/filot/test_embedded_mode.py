@@ -115,3 +115,76 @@ def test_an_uploaded_card_reaches_a_decision_in_process(embedded_server):
         time.sleep(0.3)
     assert status["decision"] == "auto_approved", status
     assert [step["to_status"] for step in status["timeline"]][-1] == "auto_approved"
+
+    # The card's NIK was read and decided on, yet is nowhere in the clear: not in the
+    # media folder (image, sealed reading), the SQLite files, or the server's log.
+    _, _, data_dir = embedded_server
+    files = [path for path in data_dir.rglob("*") if path.is_file()]
+    assert any(path.name.startswith("reading-") for path in files)
+    assert any(path.name == "serve.log" for path in files)
+    for path in files:
+        assert card.fields["nik"].encode() not in path.read_bytes(), path
+
+
+def test_the_data_folder_and_the_database_are_the_owners_only(embedded_server):
+    _, _, data_dir = embedded_server
+    assert oct(data_dir.stat().st_mode & 0o777) == "0o700"
+    for path in data_dir.glob("filot.sqlite3*"):  # the database and its -wal / -shm files
+        assert oct(path.stat().st_mode & 0o077) == "0o0", path
+
+
+def test_ten_concurrent_uploads_and_sign_ups_on_sqlite_give_no_error(embedded_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.kyc.uploads import image_bytes
+
+    base, _, _ = embedded_server
+    credentials = {"email": "busy@example.com", "password": "correct-horse-battery-42"}
+    assert requests.post(f"{base}/api/v1/auth/register", json=credentials, timeout=30).status_code == 201
+    access = requests.post(f"{base}/api/v1/auth/token", json=credentials, timeout=30).json()["access"]
+    headers = {"Authorization": f"Bearer {access}"}
+
+    def upload(n: int) -> int:
+        image = image_bytes(size=(900 + 10 * n, 570))
+        files = {"file": ("card.jpg", image, "image/jpeg")}
+        return requests.post(
+            f"{base}/api/v1/documents", data={"doc_type": "KTP"}, files=files, headers=headers, timeout=60
+        ).status_code
+
+    def sign_up(n: int) -> int:
+        body = {"email": f"busy{n}@example.com", "password": "correct-horse-battery-42"}
+        return requests.post(f"{base}/api/v1/auth/register", json=body, timeout=60).status_code
+
+    def update_profile(n: int) -> int:
+        # A transaction that reads, then writes: the one SQLite's default mode fails at once.
+        body = {"full_name": f"Busy Person {n}", "date_of_birth": None}
+        return requests.put(f"{base}/api/v1/profile", json=body, headers=headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        uploads = pool.map(upload, range(10))
+        profiles = pool.map(update_profile, range(10))
+        sign_ups = pool.map(sign_up, range(9))  # the per-address limit allows ten a minute
+        uploads, profiles, sign_ups = list(uploads), list(profiles), list(sign_ups)
+
+    assert uploads == [201] * 10
+    assert profiles == [200] * 10
+    assert sign_ups == [201] * 9
+
+
+def test_an_unknown_api_route_is_json_with_debug_on(embedded_server):
+    base, _, _ = embedded_server
+    status, body = get_json(f"{base}/api/v1/nothing-here")
+    assert status == 404
+    assert body["error"]["code"] == "not_found"
+
+
+def test_a_missing_prometheus_folder_is_a_clear_message_not_a_traceback(tmp_path):
+    env = {**embedded_env(tmp_path), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "PROMETHEUS_MULTIPROC_DIR names" in result.stderr
+    assert "Traceback" not in result.stderr

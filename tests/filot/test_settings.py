@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from filot import sealing
+
 ROOT = Path(__file__).resolve().parents[2]
 
 VALID_PRODUCTION = {
@@ -24,6 +26,11 @@ VALID_PRODUCTION = {
     "NIK_BLIND_INDEX_KEY": "blind-Z7xC4vB1nM8qW2eR5tY9uI3oP6",
     "SERVICE_INTERNAL_KEY": "svc-R5tY8uI2oP6aS9dF3gH7jK1-c4Vb9nM",
 }
+
+# The public key of VALID_PRODUCTION's NIK key (`manage.py reading_public_key` prints it).
+READING_PUBLIC_KEY = sealing.public_key_text(
+    sealing.private_key_from_ring_key(VALID_PRODUCTION["NIK_ENCRYPTION_KEYS"])
+)
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -100,6 +107,7 @@ def test_a_production_ocr_worker_needs_no_database_or_nik_keys_and_cannot_query(
     personal = ("DATABASE_URL", "JWT_SECRET", "NIK_ENCRYPTION_KEYS", "NIK_BLIND_INDEX_KEY")
     env = {k: v for k, v in VALID_PRODUCTION.items() if k not in personal}
     env["FILOT_ROLE"] = "ocr-worker"
+    env["READING_PUBLIC_KEY"] = READING_PUBLIC_KEY
     probe = (
         "from django.db import connection; from django.core.exceptions import ImproperlyConfigured\n"
         "try:\n    connection.cursor()\nexcept ImproperlyConfigured:\n    print('no database')"
@@ -111,6 +119,19 @@ def test_a_production_ocr_worker_needs_no_database_or_nik_keys_and_cannot_query(
     result = manage("check", env={**env, "FILOT_ROLE": "web"})
     assert "DATABASE_URL is required" in result.stderr
     assert "NIK_ENCRYPTION_KEYS is required" in result.stderr
+
+
+def test_a_production_ocr_worker_is_refused_without_the_public_key_it_seals_readings_to():
+    personal = ("DATABASE_URL", "JWT_SECRET", "NIK_ENCRYPTION_KEYS", "NIK_BLIND_INDEX_KEY")
+    env = {k: v for k, v in VALID_PRODUCTION.items() if k not in personal}
+    env["FILOT_ROLE"] = "ocr-worker"
+
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "READING_PUBLIC_KEY is required" in result.stderr
+
+    result = manage("check", env={**env, "READING_PUBLIC_KEY": "not-a-key"})
+    assert "READING_PUBLIC_KEY must be set" in result.stderr
 
 
 def test_a_production_ocr_worker_given_a_database_url_is_refused():

@@ -14,6 +14,7 @@ from PIL import Image
 from cardgen.cards import render_card
 from filot.broker import MESSAGE_SCHEMA_VERSION
 from kyc import services
+from kyc.crypto import open_reading_blob
 from kyc.models import TERMINAL_STATUSES, Document, DocumentTransition, OcrResult, Status
 from kyc.signals import document_needs_review
 from kyc.tasks import ingest_ocr_result
@@ -212,7 +213,7 @@ def test_recognize_writes_the_reading_beside_the_image_and_never_the_database(
     assert card.fields["npwp"] not in notice["data"].decode()
     assert key == "documents/x/y/reading.json"
     with default_storage.open(key) as stored:
-        reading = json.loads(stored.read())
+        reading = json.loads(open_reading_blob(stored.read()))
     assert reading["doc_type"] == "NPWP"
     assert reading["fields"]["name"] == card.fields["name"]
     assert {"checks", "providers", "lines"} <= reading.keys()

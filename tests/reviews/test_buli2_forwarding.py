@@ -1,5 +1,6 @@
 """Forwarding reviews to BULI2, against a fake BULI2 HTTP server on 127.0.0.1."""
 
+import json
 import time
 from urllib.parse import urlsplit
 
@@ -35,7 +36,14 @@ def test_a_review_is_forwarded_with_key_idempotency_key_and_a_signed_image_url(
     assert body["document_id"] == str(needs_review.id)
     assert (body["doc_type"], body["score"]) == ("KTP", 62)
     assert [reason["code"] for reason in body["reasons"]] == [r["code"] for r in needs_review.reasons]
-    assert body["fields"]["nik"] == needs_review.ocr_result.fields["nik"]
+    # Only what a reviewer needs: no value read off the card (the image URL carries the card).
+    assert "fields" not in body
+    assert body["fields_read"] == sorted(needs_review.ocr_result.fields)
+    assert set(body["confidence"]) <= set(needs_review.ocr_result.fields)
+    sent_values = json.dumps({key: value for key, value in body.items() if key != "image_url"})
+    for value in needs_review.ocr_result.fields.values():
+        if len(str(value)) >= 3:  # a blood type "A" is in any text
+            assert str(value) not in sent_values, value
     assert body["idempotency_key"] == f"filot-review-{review.id}"
     review.refresh_from_db()
     assert (review.state, review.buli2_review_id, review.forward_error) == ("forwarded", "buli2-1", "")
