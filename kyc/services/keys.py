@@ -11,18 +11,32 @@ from dataclasses import dataclass, field
 
 import structlog
 from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 
-from kyc.crypto import EncryptedJSONField, EncryptedNikField, is_current_token, rotate_token
+from kyc.crypto import (
+    EncryptedJSONField,
+    EncryptedNikField,
+    ReadingDecryptionError,
+    is_current_token,
+    reencrypt_reading_blob,
+    rotate_token,
+)
+from kyc.models import Document
 
 log = structlog.get_logger(__name__)
 ENCRYPTED_FIELDS = (EncryptedNikField, EncryptedJSONField)
+
+
+READINGS = "stored readings"  # the report's name for the sealed reading files in storage
 
 
 @dataclass
 class RotationReport:
     rotated: dict[str, int] = field(default_factory=dict)  # "table.column" -> values re-encrypted
     current: dict[str, int] = field(default_factory=dict)  # already under the newest key
+    unreadable: list[str] = field(default_factory=list)  # reading files no ring key opens
 
     @property
     def total_rotated(self) -> int:
@@ -46,7 +60,61 @@ def rotate_encryption_keys(*, batch_size: int = 500) -> RotationReport:
         name = f"{model._meta.db_table}.{model_field.column}"
         report.rotated[name], report.current[name] = _rotate_column(model, model_field, batch_size)
         log.info("encryption_keys_rotated", column=name, rotated=report.rotated[name])
+    report.rotated[READINGS], report.current[READINGS] = _rotate_readings(report.unreadable)
+    log.info("encryption_keys_rotated", column=READINGS, rotated=report.rotated[READINGS])
     return report
+
+
+def _reading_files(document: Document) -> list[str]:
+    """The reading files beside a document's image (one per OCR message that read it)."""
+    folder = document.storage_key.rsplit("/", 1)[0]
+    try:
+        _, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []  # no folder any more (erased, or never stored)
+    for name in [name for name in files if name.startswith("reading") and name.endswith(".json.new")]:
+        # A rotation cut short: finish it (the reading went) or drop its spare (it did not).
+        spare, target = f"{folder}/{name}", name.removesuffix(".new")
+        if target in files:
+            default_storage.delete(spare)
+            continue
+        with default_storage.open(spare, "rb") as stored:
+            _replace(f"{folder}/{target}", stored.read())
+        files.append(target)
+    return [f"{folder}/{name}" for name in files if name.startswith("reading") and name.endswith(".json")]
+
+
+def _replace(key: str, content: bytes) -> None:
+    """Same name, new bytes (a second save would get another name): the new bytes are
+    first kept at `<key>.new`, so a run cut short loses nothing and the next one finishes."""
+    spare = f"{key}.new"
+    if not default_storage.exists(spare):
+        default_storage.save(spare, ContentFile(content))
+    default_storage.delete(key)
+    if default_storage.save(key, ContentFile(content)) != key:
+        raise RuntimeError(f"storage renamed the rotated reading {key}")
+    default_storage.delete(spare)
+
+
+def _rotate_readings(unreadable: list[str]) -> tuple[int, int]:
+    """Re-seal every stored reading for the newest key; one already sealed for it is left
+    untouched (so an interrupted run is simply started again)."""
+    rotated = current = 0
+    for document in Document.objects.only("id", "storage_key").order_by("id").iterator(chunk_size=500):
+        for key in _reading_files(document):
+            with default_storage.open(key, "rb") as stored:
+                blob = stored.read()
+            try:
+                fresh = reencrypt_reading_blob(blob)
+            except ReadingDecryptionError:
+                unreadable.append(key)
+                continue
+            if fresh == blob:
+                current += 1
+                continue
+            _replace(key, fresh)
+            rotated += 1
+    return rotated, current
 
 
 def _rotate_column(model: type[models.Model], model_field: models.Field, batch_size: int) -> tuple[int, int]:

@@ -42,7 +42,7 @@ def test_every_encrypted_value_moves_to_the_newest_key_and_a_second_run_has_noth
 
     assert "kyc_profile.nik: 3 rotated, 0 already current" in first
     assert "kyc_ocrresult.fields: 1 rotated, 0 already current" in first
-    assert first.strip().endswith("rotated 4 values")
+    assert first.strip().endswith("rotated 4 values")  # no reading files stored here
     token = raw("kyc_profile", "nik", "user_id", alice.pk)
     assert Fernet(new.encode()).decrypt(token.encode()).decode() == NIK
     with pytest.raises(InvalidToken):
@@ -54,3 +54,33 @@ def test_every_encrypted_value_moves_to_the_newest_key_and_a_second_run_has_noth
     settings.NIK_ENCRYPTION_KEYS = [new]  # the old key retired: everything still reads
     assert {p.nik for p in Profile.objects.filter(user__in=[alice, bob, carol])} == {NIK}
     assert OcrResult.objects.get(pk=document.pk).fields == {"nik": NIK, "name": "ALICE"}
+
+
+def test_stored_readings_are_sealed_again_for_the_newest_key(settings, alice):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from filot import sealing
+    from kyc import crypto
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.NIK_ENCRYPTION_KEYS = [old]
+    document = document_row(alice)
+    folder = document.storage_key.rsplit("/", 1)[0]
+    plaintext = b'{"doc_type": "KTP", "fields": {"nik": "3171015708900002"}}'
+    key = default_storage.save(f"{folder}/reading-1.json", ContentFile(crypto.seal_for_ring(plaintext)))
+    old_id = crypto.newest_reading_key_id()
+
+    settings.NIK_ENCRYPTION_KEYS = [new, old]
+    out = rotate()
+
+    assert "stored readings: 1 rotated, 0 already current" in out
+    with default_storage.open(key, "rb") as stored:
+        blob = stored.read()
+    assert sealing.sealed_key_id(blob) == crypto.newest_reading_key_id() != old_id
+    assert crypto.open_reading_blob(blob) == plaintext
+    assert "stored readings: 0 rotated, 1 already current" in rotate()
+    _, files = default_storage.listdir(folder)
+    assert files == ["reading-1.json"]  # no spare left behind
+    settings.NIK_ENCRYPTION_KEYS = [new]
+    assert crypto.open_reading_blob(blob) == plaintext

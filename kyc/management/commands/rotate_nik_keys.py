@@ -23,4 +23,6 @@ class Command(BaseCommand):
         report = rotate_encryption_keys(batch_size=batch_size)
         for column, count in report.rotated.items():
             self.stdout.write(f"{column}: {count} rotated, {report.current[column]} already current")
+        for key in report.unreadable:
+            self.stderr.write(f"not rotated (no ring key opens it): {key}")
         self.stdout.write(f"rotated {report.total_rotated} values")
