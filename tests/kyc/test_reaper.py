@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from filot.broker import mark_in_flight
 from kyc import services
 from kyc.models import Document, Status
 from tests.factories import document_row
@@ -31,8 +32,10 @@ def ocr_queue():
 
 
 def make_document(
-    owner, *, status=Status.PROCESSING, attempts=1, started_ago=0, dispatched_ago=None
+    owner, *, status=Status.PROCESSING, attempts=1, started_ago=0, dispatched_ago=None, on_broker=True
 ) -> Document:
+    """A document row; dispatched, its message is on the broker (its in-flight marker
+    set) unless `on_broker` is False (the broker lost it)."""
     now = timezone.now()
     document = document_row(owner, correlation_id="reaper-test")
     Document.objects.filter(pk=document.pk).update(
@@ -43,6 +46,8 @@ def make_document(
         created_at=now - dt.timedelta(seconds=started_ago),
     )
     document.refresh_from_db()
+    if dispatched_ago is not None and on_broker:
+        mark_in_flight(dramatiq.get_broker().client, [str(document.id)])
     return document
 
 
@@ -118,7 +123,14 @@ def test_decided_documents_are_left_alone_and_the_command_prints_counts(alice, o
 
     call_command("reap_stuck_documents", "--json")
 
-    assert json.loads(capsys.readouterr().out) == {"failed": 0, "resent": 0, "sent": 0, "started": 0}
+    assert json.loads(capsys.readouterr().out) == {
+        "failed": 0,
+        "lost": 0,
+        "resent": 0,
+        "sent": 0,
+        "skipped": 0,
+        "started": 0,
+    }
     assert ocr_queue() == []
 
 
