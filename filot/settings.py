@@ -326,6 +326,12 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024
 DOCUMENT_MAX_PIXELS = 40_000_000
 DOCUMENT_MIN_WIDTH = 320
 DOCUMENT_MIN_HEIGHT = 200
+# Upload memory (kyc/validators.py): a JPEG whose long side is at least twice this is
+# decoded at reduced scale (1/2, 1/4, 1/8) keeping the long side >= this; and one web
+# process decodes at most this many MB of pixels at once (a 40 MP RGB image counts
+# 320 MB: it decodes alone). Eight concurrent uploads at the limits then add < 300 MB.
+DOCUMENT_DECODE_LONG_SIDE = env.int("DOCUMENT_DECODE_LONG_SIDE", 3000, minimum=1000, maximum=20_000)
+DOCUMENT_DECODE_BUDGET_MB = env.int("DOCUMENT_DECODE_BUDGET_MB", 160, minimum=16, maximum=4096)
 # Bodies above these are refused by Django before they are read into memory; the
 # multipart envelope adds a little to the file itself.
 DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 64 * 1024

@@ -90,12 +90,12 @@ class LocalStack:
         self._stop(self.redis)
         self.redis = None
 
-    def start_web(self) -> None:
+    def start_web(self, threads: int = 4) -> None:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.web = self._start(
             "web",
             [gunicorn, "filot.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "1",
-             "--threads", "4", "--timeout", "60"],
+             "--threads", str(threads), "--timeout", "60"],
         )  # fmt: skip
         wait_for_port(self.web_port, timeout=60)
 
