@@ -106,8 +106,11 @@ class LocalStack:
         )  # fmt: skip
         wait_for_port(self.web_port, timeout=60)
 
-    def start_worker(self, *queues: str, processes: int = 1, **env: str) -> subprocess.Popen:
-        args = [sys.executable, "manage.py", "rundramatiq", "--processes", str(processes), "--threads", "2"]
+    def start_worker(
+        self, *queues: str, processes: int = 1, threads: int = 2, **env: str
+    ) -> subprocess.Popen:
+        size = ["--processes", str(processes), "--threads", str(threads)]
+        args = [sys.executable, "manage.py", "rundramatiq", *size]
         if queues:
             args += ["--queues", *queues]
         worker = self._start(f"worker-{len(self.workers)}", args, **env)
