@@ -14,6 +14,7 @@ import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django_fsm import TransitionNotAllowed
 from django_ratelimit.exceptions import Ratelimited
@@ -75,6 +76,17 @@ _SUSPICIOUS = {
     "TooManyFieldsSent": "Too many form fields in one request.",
 }
 
+#: The database is down or unreachable: nothing was stored half-way (every write is
+#: one transaction), so the client may simply retry.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class _Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is briefly unavailable. Try again shortly."
+    default_code = "unavailable"
+
 
 def _as_drf_exception(exc: Exception) -> Exception:
     """Translate Django and django-fsm errors into the DRF exception with the right status."""
@@ -99,6 +111,9 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound("Not found.")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.error("database_unavailable", error=type(exc).__name__)
+        return _Unavailable()
     return exc
 
 
@@ -122,6 +137,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, exceptions.Throttled):
         code = "rate_limited"
     response.data = error_body(response.status_code, message, code=code, details=details)
+    if isinstance(exc, _Unavailable):
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
 
 
@@ -154,6 +171,11 @@ class JsonErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Http404 | DjangoPermissionDenied) or not _wants_json(request):
             return None  # Django's own handlers below answer these.
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            log.error("database_unavailable", path=request.path, error=type(exception).__name__)
+            response = error_response(503, _Unavailable.default_detail)
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+            return response
         log.exception("unhandled_exception", path=request.path)
         return error_response(500, "Internal server error.")
 

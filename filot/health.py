@@ -3,8 +3,14 @@
 Readiness runs every registered check and answers 503 when any is down. Apps add
 their own checks from `AppConfig.ready()` with `register_check`, so this module
 never imports them (ocr_gpu registers the OCR engine's).
+
+The checks run side by side, and the probe answers within READINESS_TIMEOUT_MS
+whatever they do: a check still running then (a frozen Redis or database) is reported
+as timed out, and the probe answers 503, inside the load balancer's health-check
+timeout. Each check also has its own client timeout (Redis 1 s, database connect 3 s).
 """
 
+import concurrent.futures
 import time
 from collections.abc import Callable
 
@@ -12,7 +18,7 @@ import redis
 import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage, storages
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -39,7 +45,11 @@ def check_database() -> dict:
 def check_redis() -> dict:
     if not settings.REDIS_URL:
         return {"mode": "embedded (no REDIS_URL: in-process broker)"}
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_MS / 1000,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT_MS / 1000,
+    )
     try:
         client.ping()
     finally:
@@ -59,20 +69,41 @@ register_check("redis", check_redis)
 register_check("storage", check_storage)
 
 
+# Probes come every few seconds; a check stuck on a frozen dependency keeps its thread
+# until its own client timeout ends it, so a few threads are enough.
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="readiness")
+
+
+def _run_one(name: str, check: Check) -> dict:
+    started = time.perf_counter()
+    try:
+        detail = check() or {}
+        result = {"ok": True, "error": None, **detail}
+    except Exception as error:  # a readiness probe reports every failure, whatever it is
+        log.warning("readiness_check_failed", check=name, error=f"{type(error).__name__}: {error}")
+        # Production answers without internal detail; the log line has it.
+        shown = "unavailable" if settings.PRODUCTION else f"{type(error).__name__}: {error}"[:300]
+        result = {"ok": False, "error": shown}
+    finally:
+        # This pool thread's own database connection: closed, never left to go stale.
+        connection.close()
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
 def run_checks() -> tuple[bool, dict[str, dict]]:
+    started = time.perf_counter()
+    deadline = time.monotonic() + settings.READINESS_TIMEOUT_MS / 1000
+    close_old_connections()
+    futures = {name: _pool.submit(_run_one, name, check) for name, check in _checks.items()}
     results = {}
-    for name, check in _checks.items():
-        started = time.perf_counter()
+    for name, future in futures.items():
         try:
-            detail = check() or {}
-            result = {"ok": True, "error": None, **detail}
-        except Exception as error:  # a readiness probe reports every failure, whatever it is
-            log.warning("readiness_check_failed", check=name, error=f"{type(error).__name__}: {error}")
-            # Production answers without internal detail; the log line has it.
-            shown = "unavailable" if settings.PRODUCTION else f"{type(error).__name__}: {error}"[:300]
-            result = {"ok": False, "error": shown}
-        result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        results[name] = result
+            results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            log.warning("readiness_check_timed_out", check=name, timeout_ms=settings.READINESS_TIMEOUT_MS)
+            waited = round((time.perf_counter() - started) * 1000, 1)
+            results[name] = {"ok": False, "error": "timed out", "latency_ms": waited}
     return all(result["ok"] for result in results.values()), results
 
 

@@ -157,6 +157,16 @@ USE_TZ = True
 DATABASE_URL = env.url("DATABASE_URL", schemes=("postgres", "postgresql"), required=HOLDS_PERSONAL_DATA)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # A database that does not answer fails a request in seconds (503), not minutes.
+            "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", 3, minimum=1, maximum=60),
+            # A process frozen inside a transaction (SIGSTOP, a hung host) would hold its
+            # row locks for ever: PostgreSQL ends such a session, and its locks, after this.
+            "options": "-c idle_in_transaction_session_timeout="
+            f"{env.int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, minimum=1_000)}",
+        }
+    )
 elif PRODUCTION:
     # A production OCR worker has no database at all: any query fails loudly (Django's
     # dummy backend) instead of reaching for personal data from the GPU fleet.
@@ -186,26 +196,61 @@ if EMBEDDED_DATABASE:
 # --- Redis: broker and cache -----------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss"), required=PRODUCTION)
 EMBEDDED_WORKER = not REDIS_URL
+# A frozen Redis accepts connections and never answers, so only a socket timeout ends
+# a call. Redis answers in well under a millisecond: a second is a stall, not a slow
+# reply. The cache (rate-limit counters, failing open) waits REDIS_SOCKET_TIMEOUT_MS;
+# after one failure every Redis call of the process fails at once for
+# REDIS_BREAKER_SECONDS (filot/redis_client.py). An upload with Redis frozen thus
+# costs ≤ 1 s of waiting (the first counter), then its broker send fails at once and
+# is owed: the reaper sends it when Redis answers again.
+REDIS_CONNECT_TIMEOUT_MS = env.int("REDIS_CONNECT_TIMEOUT_MS", 1_000, minimum=50, maximum=30_000)
+REDIS_SOCKET_TIMEOUT_MS = env.int("REDIS_SOCKET_TIMEOUT_MS", 1_000, minimum=50, maximum=30_000)
+REDIS_BREAKER_SECONDS = env.int("REDIS_BREAKER_SECONDS", 5, minimum=0, maximum=300)
+# The broker's own calls (workers fetch with a Lua script that may do maintenance on
+# large queues) get a little longer.
+DRAMATIQ_SOCKET_TIMEOUT_MS = env.int("DRAMATIQ_SOCKET_TIMEOUT_MS", 2_000, minimum=100, maximum=60_000)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "filot.redis_client.FailFastRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_MS / 1000,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # One process holds every counter in embedded mode, so a local cache is shared enough.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-# A dead worker's unacknowledged messages return to the queue only after the
-# heartbeat timeout, and only during a maintenance pass run with this chance (per
-# 1,000,000 broker operations). Defaults (60 s, 1 in 1,000) leave lost work waiting for
-# minutes; the database reaper covers whatever the broker misses.
+# Recovery times (docs/DESIGN.md, "Faults and recovery"); the numbers work together:
+# - A SIGKILLed worker's messages stay in its ack set until its heartbeat is older than
+#   DRAMATIQ_HEARTBEAT_TIMEOUT_MS and a maintenance pass runs. Live workers beat about
+#   every second (each idle consumer polls at least once a second), so 30 s never
+#   mistakes a busy worker for a dead one. Dramatiq runs maintenance only by chance
+#   (DRAMATIQ_MAINTENANCE_CHANCE per million broker calls, per queue: with 1 in 200
+#   and a few calls a second that alone averages over a minute), so the reaper runs it
+#   on every pass: messages are back on their queue 30 s + at most
+#   REAPER_INTERVAL_SECONDS (15 s) = ≤ 45 s after the kill, decided a read later.
+# - Messages lost with Redis's data (FLUSHALL, a restart without persistence) take
+#   their in-flight markers with them; the next reaper pass (≤ 15 s) confirms the loss
+#   after 2 x KYC_INFLIGHT_REFRESH_SECONDS + 1 = 5 s (a read in progress marks itself
+#   again within 2 s) and re-sends: ≤ 20 s after Redis answers, plus the reads.
+# - Anything else stuck (a worker alive but hung) is re-sent after
+#   KYC_PROCESSING_TIMEOUT_SECONDS, above the OCR time limit (120 s) and any backlog.
 DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 30_000, minimum=5_000)
 DRAMATIQ_MAINTENANCE_CHANCE = env.int("DRAMATIQ_MAINTENANCE_CHANCE", 5_000, minimum=1, maximum=100_000)
 DRAMATIQ_BROKER = {
-    "BROKER": "dramatiq.brokers.redis.RedisBroker" if REDIS_URL else "dramatiq.brokers.stub.StubBroker",
+    "BROKER": "filot.broker.RedisBroker" if REDIS_URL else "dramatiq.brokers.stub.StubBroker",
     "OPTIONS": (
         {
             "url": REDIS_URL,
             "heartbeat_timeout": DRAMATIQ_HEARTBEAT_TIMEOUT_MS,
             "maintenance_chance": DRAMATIQ_MAINTENANCE_CHANCE,
+            "connect_timeout_ms": REDIS_CONNECT_TIMEOUT_MS,
+            "socket_timeout_ms": DRAMATIQ_SOCKET_TIMEOUT_MS,
         }
         if REDIS_URL
         else {}
@@ -228,6 +273,9 @@ DRAMATIQ_BROKER = {
         # After CorrelationMiddleware, so its queue-pull log line carries the correlation id.
         "ocr_gpu.providers.CpuFallbackMiddleware",
         "filot.worker_http.WorkerHttpMiddleware",
+        "filot.broker.InFlightMarkers",
+        "filot.broker.WorkerPeriodicJobs",
+        "filot.worker_group.WorkerGroupMiddleware",
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
@@ -236,6 +284,9 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # (filot/worker_http.py); 0 serves nothing (the default outside production).
 WORKER_HTTP_PORT = env.int("WORKER_HTTP_PORT", 8080 if PRODUCTION else 0, minimum=0, maximum=65535)
 WORKER_HTTP_HOST = env.str("WORKER_HTTP_HOST", "0.0.0.0" if PRODUCTION else "127.0.0.1")  # noqa: S104
+# A worker process whose parent died stops gracefully at once, and exits this much later
+# if it has not (filot/worker_group.py).
+WORKER_ORPHAN_EXIT_SECONDS = env.int("WORKER_ORPHAN_EXIT_SECONDS", 30, minimum=1, maximum=600)
 # Health checks a worker runs besides the broker's, by the queue it consumes.
 WORKER_HEALTH_CHECKS = {"ocr-gpu": {"ocr_engine": "ocr_gpu.providers.check_onnx_providers"}}
 
@@ -327,6 +378,12 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024
 DOCUMENT_MAX_PIXELS = 40_000_000
 DOCUMENT_MIN_WIDTH = 320
 DOCUMENT_MIN_HEIGHT = 200
+# Upload memory (kyc/validators.py): a JPEG whose long side is at least twice this is
+# decoded at reduced scale (1/2, 1/4, 1/8) keeping the long side >= this; and one web
+# process decodes at most this many MB of pixels at once (a 40 MP RGB image counts
+# 320 MB: it decodes alone). Eight concurrent uploads at the limits then add < 300 MB.
+DOCUMENT_DECODE_LONG_SIDE = env.int("DOCUMENT_DECODE_LONG_SIDE", 3000, minimum=1000, maximum=20_000)
+DOCUMENT_DECODE_BUDGET_MB = env.int("DOCUMENT_DECODE_BUDGET_MB", 160, minimum=16, maximum=4096)
 # Bodies above these are refused by Django before they are read into memory; the
 # multipart envelope adds a little to the file itself.
 DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 64 * 1024
@@ -377,6 +434,9 @@ SPECTACULAR_SETTINGS = {
 RATELIMIT_VIEW = "filot.api.ratelimited"
 RATELIMIT_IP_META_KEY = "filot.network.client_ip"
 HEALTH_RATE_LIMIT = env.str("HEALTH_RATE_LIMIT", "120/m")
+# /health/ready answers within this, whatever its checks do (the ALB's health-check
+# timeout is 5 s: deploy/ecs); a check still running then counts as down.
+READINESS_TIMEOUT_MS = env.int("READINESS_TIMEOUT_MS", 2_000, minimum=100, maximum=30_000)
 
 # --- BULI2, the external review service ------------------------------------------
 BULI2_NAMES = ("BULI2_API_URL", "BULI2_API_KEY", "BULI2_SIGNATURE_SECRET", "BULI2_CALLBACK_URL")
@@ -425,8 +485,25 @@ KYC_PROCESSING_TIMEOUT_SECONDS = env.int("KYC_PROCESSING_TIMEOUT_SECONDS", 300, 
 KYC_MAX_ATTEMPTS = env.int("KYC_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
 # An OCR message owed but not on the broker (broker down at upload) is sent after this.
 KYC_DISPATCH_GRACE_SECONDS = env.int("KYC_DISPATCH_GRACE_SECONDS", 15, minimum=1)
-# How often the embedded worker runs the reaper (production: an ECS scheduled task).
-REAPER_INTERVAL_SECONDS = env.int("REAPER_INTERVAL_SECONDS", 30, minimum=1)
+# In-flight markers (filot/broker.py InFlightMarkers): set with each message, kept
+# while the broker may hold it (a queue backlog far shorter than this), refreshed by
+# the worker reading it.
+KYC_INFLIGHT_MARKER_TTL_SECONDS = env.int("KYC_INFLIGHT_MARKER_TTL_SECONDS", 86_400, minimum=600)
+KYC_INFLIGHT_REFRESH_SECONDS = env.int("KYC_INFLIGHT_REFRESH_SECONDS", 2, minimum=1, maximum=60)
+# A marker missing at one look is looked for again this much later (2 x 2 s + 1 s: a
+# read in progress has marked itself again by then); still missing, the message is lost.
+KYC_INFLIGHT_CONFIRM_MS = env.int("KYC_INFLIGHT_CONFIRM_MS", 5_000, minimum=0, maximum=60_000)
+# How often the reaper runs: in the embedded worker, and in every worker process that
+# reaches the database (one pass per interval across the fleet; production keeps the
+# ECS scheduled task as a backstop).
+REAPER_INTERVAL_SECONDS = env.int("REAPER_INTERVAL_SECONDS", 15, minimum=1)
+REAPER_IN_WORKERS = env.bool("REAPER_IN_WORKERS", True)
+# The reaper never waits on a lock: rows another transaction holds are skipped (the next
+# pass sees them); any other lock wait and any statement are cut at these; a pass
+# stops taking documents after REAPER_PASS_SECONDS (the rest wait for the next one).
+REAPER_LOCK_TIMEOUT_MS = env.int("REAPER_LOCK_TIMEOUT_MS", 1_000, minimum=10, maximum=60_000)
+REAPER_STATEMENT_TIMEOUT_MS = env.int("REAPER_STATEMENT_TIMEOUT_MS", 5_000, minimum=100, maximum=300_000)
+REAPER_PASS_SECONDS = env.int("REAPER_PASS_SECONDS", 20, minimum=1, maximum=3_600)
 
 # --- security (production) -------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -12,9 +12,10 @@ worker boots, the first process of the host to bind `WORKER_HTTP_PORT` serves:
   bearer-token rule as the web's `/metrics`.
 
 The other processes find the port taken and leave it; the metrics they record reach
-the server through the multiprocess folder. If the serving process dies, dramatiq
-stops the whole worker and ECS replaces the task. WORKER_HTTP_PORT=0 (the default
-outside production) serves nothing, so tests and `make run` start no server.
+the server through the multiprocess folder. `/health` fails while the process group
+is not whole (filot/worker_group.py: the parent gone, a worker process dead), and if
+the serving process itself dies nothing answers: either way ECS replaces the task.
+WORKER_HTTP_PORT=0 (the default outside production) serves nothing, so tests and `make run` start no server.
 """
 
 import json
@@ -59,7 +60,12 @@ class WorkerHealth:
 
     def __init__(self, queues: set[str]) -> None:
         self.queues = sorted(queues)
-        self.checks: dict[str, Callable[[], dict | None]] = {"broker": check_broker}
+        from filot.worker_group import check_process_group
+
+        self.checks: dict[str, Callable[[], dict | None]] = {
+            "broker": check_broker,
+            "process_group": check_process_group,  # the parent and all its processes alive
+        }
         for queue, checks in settings.WORKER_HEALTH_CHECKS.items():
             if queue in queues:
                 self.checks.update({name: import_string(path) for name, path in checks.items()})

@@ -54,7 +54,13 @@ def ocr_pipeline(
     """recognize → ingest_ocr_result, each message stamped with the schema version and
     the document's correlation id (the pipe target is built here, so it carries the
     sender's version, not the GPU worker's)."""
-    options: dict[str, Any] = {"correlation_id": correlation_id, "schema_version": MESSAGE_SCHEMA_VERSION}
+    # document_id: the broker's in-flight marker (filot.broker.InFlightMarkers), so the
+    # reaper can tell a lost message from a queued one.
+    options: dict[str, Any] = {
+        "correlation_id": correlation_id,
+        "schema_version": MESSAGE_SCHEMA_VERSION,
+        "document_id": document_id,
+    }
     return pipeline(
         [
             recognize.message_with_options(

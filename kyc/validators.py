@@ -6,9 +6,12 @@ fully decoded under a pixel limit, and the stored copy is re-encoded from pixels
 upright and without metadata (EXIF with GPS, XMP, ICC, comments, PNG text).
 """
 
+import contextlib
+import ctypes
 import hashlib
 import io
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,16 +77,21 @@ def validate_and_normalize(upload: Upload) -> NormalizedImage:
     _check_container(data, detected_type)
     fmt = _FORMATS[detected_type]
     with _decoding(limits), Image.open(io.BytesIO(data), formats=[fmt.pillow_format]) as image:
-        _check_dimensions(*image.size, limits=limits)
-        image.load()
-        upright = ImageOps.exif_transpose(image)  # always a new image, ours to change
+        _check_dimensions(*image.size, limits=limits)  # from the header: nothing decoded yet
+        _reduce_on_decode(image, limits.decode_long_side)
+        with decode_budget.held(_decoded_bytes(image)):
+            image.load()
+            ImageOps.exif_transpose(image, in_place=True)  # a copy only when it must turn
+            content = _encode(image, detected_type)
+            width, height = image.size
+            image.close()  # the pixels go now, before the next decode may start
     return NormalizedImage(
-        content=_encode(upright, detected_type),
+        content=content,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         detected_type=detected_type,
-        width=upright.width,
-        height=upright.height,
+        width=width,
+        height=height,
         extension=fmt.extension,
         content_type=fmt.content_type,
     )
@@ -95,6 +103,7 @@ class _Limits:
     max_pixels: int
     min_width: int
     min_height: int
+    decode_long_side: int
 
     @classmethod
     def from_settings(cls) -> "_Limits":
@@ -104,6 +113,7 @@ class _Limits:
             max_pixels=settings.DOCUMENT_MAX_PIXELS,
             min_width=settings.DOCUMENT_MIN_WIDTH,
             min_height=settings.DOCUMENT_MIN_HEIGHT,
+            decode_long_side=settings.DOCUMENT_DECODE_LONG_SIDE,
         )
 
 
@@ -266,6 +276,70 @@ def _check_dimensions(width: int, height: int, *, limits: _Limits) -> None:
     # A card may be photographed in portrait or landscape.
     if min(width, height) < short_side or max(width, height) < long_side:
         raise _refusal("too_small", min_width=limits.min_width, min_height=limits.min_height)
+
+
+# --- decode memory: reduced-scale JPEG decoding, and a per-process budget ---
+
+
+def _reduce_on_decode(image: Image.Image, long_side: int) -> None:
+    """A JPEG decodes at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, far cheaper than
+    decoding and resizing) when its long side stays at or above `long_side`: plenty for
+    reading a card, a quarter or less of the memory of a 40 MP photo."""
+    if image.format != "JPEG" or max(image.size) < 2 * long_side:
+        return
+    scale = max(image.size) / long_side
+    image.draft(image.mode, (max(1, int(image.width / scale)), max(1, int(image.height / scale))))
+
+
+def _decoded_bytes(image: Image.Image) -> int:
+    """What decoding and re-encoding may hold at once: the decoded pixels and one
+    converted or turned copy (Pillow keeps RGB and RGBA in 4 bytes a pixel)."""
+    if image.mode in ("1", "L"):
+        per_pixel = 2  # stays L
+    elif image.mode.startswith("I;16") or image.mode == "I":
+        per_pixel = 10  # 16-bit greyscale: I;16, then I, then the scaled copy, then L
+    else:
+        per_pixel = (1 if image.mode == "P" else 4) + 4
+    return image.width * image.height * per_pixel
+
+
+class DecodeBudget:
+    """At most `limit` bytes of decoded pixels at once in this process; a decode waits
+    for room (one bigger than the whole budget runs alone). Eight uploads of 40 MP
+    photos at once then hold about one budget's worth of pixels, not eight photos'."""
+
+    def __init__(self) -> None:
+        self.in_use = 0
+        self.condition = threading.Condition()
+
+    @contextmanager
+    def held(self, size: int) -> Iterator[None]:
+        limit = settings.DOCUMENT_DECODE_BUDGET_MB * 1024 * 1024
+        with self.condition:
+            self.condition.wait_for(lambda: self.in_use == 0 or self.in_use + size <= limit)
+            self.in_use += size
+        try:
+            yield
+        finally:
+            with self.condition:
+                self.in_use -= size
+                self.condition.notify_all()
+
+
+decode_budget = DecodeBudget()
+
+
+def _return_freed_pixels_to_the_os() -> None:
+    """glibc serves big allocations from mmap, but raises that threshold after the first
+    free (up to 32 MB), so later images land in per-thread heaps that keep their memory:
+    the RSS of a threaded web process then grows by every photo it has decoded. A fixed
+    threshold keeps pixel buffers mmapped, given back to the system when freed."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+_return_freed_pixels_to_the_os()
 
 
 def _encode(image: Image.Image, detected_type: str) -> bytes:

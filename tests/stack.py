@@ -12,9 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import redis
 import requests
 from django.conf import settings
 
@@ -62,10 +64,15 @@ class LocalStack:
         self.workers: list[subprocess.Popen] = []
 
     # --- processes ----------------------------------------------------------------
-    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, args: list[str], **env: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         return subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def start_redis(self) -> None:
@@ -90,22 +97,33 @@ class LocalStack:
         self._stop(self.redis)
         self.redis = None
 
-    def start_web(self) -> None:
+    def start_web(self, threads: int = 4) -> None:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.web = self._start(
             "web",
             [gunicorn, "filot.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "1",
-             "--threads", "4", "--timeout", "60"],
+             "--threads", str(threads), "--timeout", "60"],
         )  # fmt: skip
         wait_for_port(self.web_port, timeout=60)
 
-    def start_worker(self, *queues: str) -> subprocess.Popen:
-        args = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"]
+    def start_worker(
+        self, *queues: str, processes: int = 1, threads: int = 2, **env: str
+    ) -> subprocess.Popen:
+        size = ["--processes", str(processes), "--threads", str(threads)]
+        args = [sys.executable, "manage.py", "rundramatiq", *size]
         if queues:
             args += ["--queues", *queues]
-        worker = self._start(f"worker-{len(self.workers)}", args)
+        worker = self._start(f"worker-{len(self.workers)}", args, **env)
         self.workers.append(worker)
         return worker
+
+    def redis_client(self) -> redis.Redis:
+        return redis.Redis(port=self.redis_port, socket_timeout=5)
+
+    def signal_redis(self, signum: int) -> None:
+        """SIGSTOP freezes it (connections still accepted, nothing answered); SIGCONT thaws it."""
+        assert self.redis is not None
+        os.kill(self.redis.pid, signum)
 
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL the process and everything it started: a crash, no clean shutdown."""
@@ -135,6 +153,8 @@ class LocalStack:
             self.kill(process)
 
     def stop(self) -> None:
+        if self.redis is not None and self.redis.poll() is None:
+            os.kill(self.redis.pid, signal.SIGCONT)  # a test that froze it may have failed
         for worker in self.workers:
             self._stop(worker)
         self._stop(self.web)
@@ -168,3 +188,73 @@ class LocalStack:
 
     def log_text(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.logs.glob("*.log")))
+
+
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (Linux)."""
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in listed.read_text().split()] if listed.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_until(condition, timeout: float, interval: float = 0.2) -> float:
+    """Seconds until `condition()` held; AssertionError after `timeout`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not true after {timeout} s")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+class PrivatePostgres:
+    """A PostgreSQL of the test's own (initdb into a temporary folder), to stop at will.
+
+    The server refuses to run as root, so it runs as the `postgres` system user then,
+    in a folder of its own under the system's temporary folder (pytest's are private).
+    """
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="filot-postgres-"))
+        self.port = free_port()
+        self.bin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
+        self.data = self.folder / "data"
+
+    def _run(self, program: str, *args: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        command = [*prefix, str(self.bin / program), *args]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
+        self.start()
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "filot")
+
+    def remove(self) -> None:
+        if self.running():
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "postgres.log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l", log, "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/filot"

@@ -26,6 +26,8 @@ def stack(tmp_path):
         DRAMATIQ_HEARTBEAT_TIMEOUT_MS="5000",
         DRAMATIQ_MAINTENANCE_CHANCE="100000",
         KYC_DISPATCH_GRACE_SECONDS="1",
+        # These tests run the reaper themselves (tests/kyc/test_recovery_faults.py: the workers').
+        REAPER_IN_WORKERS="0",
     )
     stack.start_redis()
     stack.start_web()

@@ -2,12 +2,14 @@
 
 import datetime as dt
 import json
+import time
 
 import dramatiq
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from filot.broker import mark_in_flight
 from kyc import services
 from kyc.models import Document, Status
 from tests.factories import document_row
@@ -31,8 +33,10 @@ def ocr_queue():
 
 
 def make_document(
-    owner, *, status=Status.PROCESSING, attempts=1, started_ago=0, dispatched_ago=None
+    owner, *, status=Status.PROCESSING, attempts=1, started_ago=0, dispatched_ago=None, on_broker=True
 ) -> Document:
+    """A document row; dispatched, its message is on the broker (its in-flight marker
+    set) unless `on_broker` is False (the broker lost it)."""
     now = timezone.now()
     document = document_row(owner, correlation_id="reaper-test")
     Document.objects.filter(pk=document.pk).update(
@@ -43,6 +47,8 @@ def make_document(
         created_at=now - dt.timedelta(seconds=started_ago),
     )
     document.refresh_from_db()
+    if dispatched_ago is not None and on_broker:
+        mark_in_flight(dramatiq.get_broker().client, [str(document.id)])
     return document
 
 
@@ -118,7 +124,14 @@ def test_decided_documents_are_left_alone_and_the_command_prints_counts(alice, o
 
     call_command("reap_stuck_documents", "--json")
 
-    assert json.loads(capsys.readouterr().out) == {"failed": 0, "resent": 0, "sent": 0, "started": 0}
+    assert json.loads(capsys.readouterr().out) == {
+        "failed": 0,
+        "lost": 0,
+        "resent": 0,
+        "sent": 0,
+        "skipped": 0,
+        "started": 0,
+    }
     assert ocr_queue() == []
 
 
@@ -148,3 +161,103 @@ def test_a_failure_of_an_earlier_attempt_does_not_fail_the_current_one(alice):
     services.fail_ocr(document_id=document.id, reason="gave up", attempt=2)
     document.refresh_from_db()
     assert (document.status, document.failure_reason) == (Status.FAILED, "gave up")
+
+
+@pytest.fixture
+def held_row():
+    """A row lock held by another session that does nothing: a frozen or orphaned
+    worker inside its transaction. Released (rolled back) at the end, or by calling it."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    sessions = []
+
+    def hold(document: Document):
+        session = psycopg.connect(
+            host=params.get("host") or "127.0.0.1",
+            port=params.get("port") or 5432,
+            user=params.get("user"),
+            dbname=params["dbname"],
+        )
+        session.execute("SELECT 1 FROM kyc_document WHERE id = %s FOR UPDATE", [document.pk])
+        sessions.append(session)
+        return session
+
+    yield hold
+    for session in sessions:
+        session.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reaper_skips_a_document_another_transaction_holds_and_takes_it_once_released(
+    alice, ocr_queue, settings, held_row
+):
+    settings.KYC_PROCESSING_TIMEOUT_SECONDS = 300
+    frozen = make_document(alice, attempts=1, started_ago=900, dispatched_ago=900)
+    other = make_document(alice, attempts=1, started_ago=900, dispatched_ago=900)
+    lock = held_row(frozen)
+
+    started = time.monotonic()
+    report = services.reap_stuck_documents()
+    took = time.monotonic() - started
+
+    assert took < 3, f"the reaper waited {took:.1f} s"
+    assert (report.resent, report.skipped) == (1, 1)
+    other.refresh_from_db()
+    frozen.refresh_from_db()
+    assert other.attempts == 2 and frozen.attempts == 1
+    assert len(ocr_queue()) == 1
+
+    lock.rollback()  # the worker is gone (PostgreSQL ends a frozen one's session: settings)
+    dramatiq.get_broker().flush_all()  # a worker took the re-sent message: no backlog to wait for
+    report = services.reap_stuck_documents()
+    assert (report.resent, report.skipped) == (1, 0)
+    frozen.refresh_from_db()
+    assert frozen.attempts == 2 and frozen.status == Status.PROCESSING
+    assert len(ocr_queue()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_held_upload_never_started_is_skipped_not_waited_on(alice, ocr_queue, held_row):
+    forgotten = make_document(alice, status=Status.UPLOADED, attempts=0, started_ago=120)
+    held_row(forgotten)
+
+    started = time.monotonic()
+    report = services.reap_stuck_documents()
+
+    assert time.monotonic() - started < 3
+    assert (report.started, report.skipped) == (0, 1)
+
+
+def test_a_reaper_pass_stops_taking_documents_at_its_time_bound(alice, ocr_queue, settings):
+    settings.REAPER_PASS_SECONDS = 0  # already over: nothing is taken, the next pass goes on
+    make_document(alice, attempts=1, started_ago=900, dispatched_ago=900)
+
+    report = services.reap_stuck_documents()
+
+    assert report.as_dict() == dict.fromkeys(report.as_dict(), 0)
+
+
+def test_a_document_whose_message_the_broker_lost_is_sent_again_at_once(alice, ocr_queue, settings):
+    settings.KYC_INFLIGHT_CONFIRM_MS = 100
+    lost = make_document(alice, attempts=1, started_ago=30, dispatched_ago=30, on_broker=False)
+    queued = make_document(alice, attempts=1, started_ago=30, dispatched_ago=30)
+
+    with_callbacks = services.reap_stuck_documents()
+
+    assert (with_callbacks.lost, with_callbacks.resent) == (1, 0)
+    lost.refresh_from_db()
+    queued.refresh_from_db()
+    assert lost.attempts == 2
+    assert lost.transitions.last().reason == "OCR message lost by the broker: sent again"
+    assert queued.attempts == 1 and not queued.transitions.exists()
+
+
+def test_postgresql_ends_a_session_frozen_inside_its_transaction(settings):
+    """So a frozen worker's row locks are released, and its document decided, within a minute."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW idle_in_transaction_session_timeout")
+        assert cursor.fetchone()[0] == "1min"

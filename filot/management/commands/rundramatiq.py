@@ -15,6 +15,7 @@ from django.conf import settings
 from django_dramatiq.management.commands.rundramatiq import Command as DjangoDramatiqCommand
 
 from filot.queues import OCR_QUEUE
+from filot.worker_group import PARENT_PID_VARIABLE, PROCESSES_VARIABLE
 
 
 class Command(DjangoDramatiqCommand):
@@ -26,6 +27,10 @@ class Command(DjangoDramatiqCommand):
         self, *args: Any, processes: int | None, threads: int | None, queues: list[str] | None, **options: Any
     ):
         processes, threads = worker_size(queues, processes, threads)
+        # django_dramatiq execs dramatiq in this process: its worker processes die with
+        # this pid and count themselves against this number (filot/worker_group.py).
+        os.environ[PARENT_PID_VARIABLE] = str(os.getpid())
+        os.environ[PROCESSES_VARIABLE] = str(processes)
         return super().handle(*args, processes=processes, threads=threads, queues=queues, **options)
 
 

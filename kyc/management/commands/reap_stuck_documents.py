@@ -28,4 +28,7 @@ class Command(BaseCommand):
             self.stdout.write(TEMPLATE.format(**report))
 
 
-TEMPLATE = "sent {sent} owed, re-sent {resent} stuck, failed {failed}, started {started}"
+TEMPLATE = (
+    "sent {sent} owed, re-sent {resent} stuck and {lost} lost, failed {failed}, started {started},"
+    " skipped {skipped} held by another transaction"
+)

@@ -1,0 +1,163 @@
+"""Recovery from worker crashes and from Redis losing its data, timed.
+
+The stack runs in subprocesses (gunicorn, `manage.py rundramatiq` worker groups for
+`ocr-gpu` and `default`, a private redis-server; tests/stack.py). The workers run the
+reaper themselves (REAPER_IN_WORKERS); the settings below only shorten its cadence and
+the heartbeat so the suite stays quick. FAULT_TEST_PRODUCTION=1 runs the same tests
+with the production values (heartbeat 30 s, reaper every 15 s, 5 s confirmation):
+that is how the recovery times in docs/DESIGN.md were measured.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+import requests
+
+from kyc.models import Document, DocumentTransition, Status
+from tests.kyc.test_pipeline_faults import SETTLED, assert_decided_exactly_once, card_photos
+from tests.stack import LocalStack, alive, children, free_port, wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+PRODUCTION = os.environ.get("FAULT_TEST_PRODUCTION") == "1"
+TIMINGS = (
+    {}
+    if PRODUCTION
+    else {
+        "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "5000",
+        "REAPER_INTERVAL_SECONDS": "2",
+        "KYC_INFLIGHT_CONFIRM_MS": "1500",
+        "KYC_INFLIGHT_REFRESH_SECONDS": "1",
+    }
+)
+DOCUMENTS = int(os.environ.get("FAULT_TEST_DOCUMENTS", "8"))  # uploaded before Redis loses its data
+LOSS = os.environ.get("FAULT_TEST_REDIS_LOSS", "flushall")  # or "restart" (without persistence)
+RECOVERY_BOUND = 90.0  # seconds (the issue's target, with production settings)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    stack = LocalStack(tmp_path / "stack", KYC_DISPATCH_GRACE_SECONDS="2", **TIMINGS)
+    stack.start_redis()
+    stack.start_web()
+    yield stack
+    stack.stop()
+
+
+def settled(ids: list[str]) -> int:
+    return Document.objects.filter(pk__in=ids, status__in=SETTLED).count()
+
+
+def seconds_until_all_settled(ids: list[str], timeout: float) -> float:
+    return wait_until(lambda: settled(ids) == len(ids), timeout=timeout, interval=0.5)
+
+
+def test_documents_whose_messages_redis_lost_are_sent_again_and_queued_ones_are_not(stack):
+    applicant = stack.applicant("flushall@example.com")
+    stack.start_worker("ocr-gpu", threads=1)  # holds 1 message + 2 prefetched: the rest wait in Redis
+    stack.start_worker("default")
+    ids = [stack.upload(applicant, photo) for photo in card_photos(DOCUMENTS, seed=9090)]
+    wait_until(lambda: settled(ids) >= 1, timeout=120)
+
+    queued = stack.redis_client().llen("dramatiq:ocr-gpu")
+    assert queued >= 2, "too few OCR messages waiting in Redis for the test to mean anything"
+    if LOSS == "restart":  # Redis restarted without persistence
+        stack.stop_redis()
+        stack.start_redis()
+    else:
+        stack.redis_client().flushall()  # every queued, delayed and held message gone
+    in_flight = set(
+        Document.objects.filter(pk__in=ids).exclude(status__in=SETTLED).values_list("id", flat=True)
+    )
+    # Uploaded after the loss: queued behind the re-sent ones, never lost, never re-sent.
+    later = [stack.upload(applicant, photo) for photo in card_photos(2, seed=9191)]
+
+    recovered = seconds_until_all_settled(ids + later, timeout=RECOVERY_BOUND + 60)
+    print(f"Redis {LOSS}, {len(in_flight)} in flight ({queued} queued): all decided {recovered:.1f} s later")
+    assert recovered <= RECOVERY_BOUND
+    assert_decided_exactly_once(ids + later)
+    assert Document.objects.filter(pk__in=ids + later, status=Status.FAILED).count() == 0
+    resent = DocumentTransition.objects.filter(
+        reason__startswith="OCR message lost", document_id__in=ids + later
+    )
+    assert resent.exists()
+    assert set(resent.values_list("document_id", flat=True)) <= in_flight
+    assert set(Document.objects.filter(pk__in=later).values_list("attempts", flat=True)) == {1}
+
+
+def test_a_killed_worker_process_and_a_killed_worker_parent_lose_nothing(stack):
+    applicant = stack.applicant("crashes@example.com")
+    ocr = stack.start_worker("ocr-gpu", processes=2)
+    stack.start_worker("default")
+    ids = [stack.upload(applicant, photo) for photo in card_photos(6, seed=7070)]
+    wait_until(lambda: len(children(ocr.pid)) == 2 and settled(ids) >= 2, timeout=120)
+
+    # SIGKILL of one worker process: dramatiq stops its group (ECS would start another).
+    os.kill(children(ocr.pid)[0], signal.SIGKILL)
+    killed_at = time.monotonic()
+    ocr.wait(timeout=60)
+    replacement = stack.start_worker("ocr-gpu", processes=2)
+    recovered = seconds_until_all_settled(ids, timeout=RECOVERY_BOUND + 60)
+    print(f"SIGKILL of a worker process: all decided {time.monotonic() - killed_at:.1f} s after the kill")
+    assert time.monotonic() - killed_at <= RECOVERY_BOUND
+    del recovered
+
+    # kill -9 of the parent: its processes must not live on holding messages.
+    more = [stack.upload(applicant, photo) for photo in card_photos(4, seed=7171)]
+    wait_until(lambda: len(children(replacement.pid)) == 2, timeout=60)
+    orphans = children(replacement.pid)
+    wait_until(lambda: settled(more) >= 1, timeout=120)
+    os.kill(replacement.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    gone = wait_until(lambda: not any(alive(pid) for pid in orphans), timeout=45)
+    print(f"kill -9 of the worker parent: its {len(orphans)} processes exited within {gone:.1f} s")
+    stack.start_worker("ocr-gpu")
+    seconds_until_all_settled(more, timeout=RECOVERY_BOUND + 60)
+    print(f"kill -9 of the worker parent: all decided {time.monotonic() - killed_at:.1f} s after the kill")
+    assert_decided_exactly_once(ids + more)
+    assert Document.objects.filter(pk__in=ids + more, status=Status.FAILED).count() == 0
+
+
+def test_worker_health_fails_while_its_process_group_is_not_whole(stack):
+    port = free_port()
+    worker = stack.start_worker("default", processes=2, WORKER_HTTP_PORT=str(port))
+    health = f"http://127.0.0.1:{port}/health"
+
+    def answers(status: int) -> bool:
+        try:
+            return requests.get(health, timeout=2).status_code == status
+        except requests.ConnectionError:
+            return False
+
+    wait_until(lambda: answers(200), timeout=90)
+    assert requests.get(health, timeout=2).json()["checks"]["process_group"]["processes"] == 2
+    os.kill(worker.pid, signal.SIGSTOP)  # the parent cannot react: the group stays broken
+    try:
+        for pid in children(worker.pid):
+            if not _serves(pid, port):
+                os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: answers(503), timeout=10)
+        check = requests.get(health, timeout=2).json()["checks"]["process_group"]
+        assert check["ok"] is False
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+
+
+def _serves(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the listening socket of `port`."""
+    from pathlib import Path
+
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+            inodes.add(fields[9])
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
