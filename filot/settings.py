@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: work a request leaves for after its response (filot/deferred.py).
+    "filot.deferred.AfterResponseMiddleware",
     "filot.correlation.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the Host header (SecurityMiddleware exempts the probe paths).
@@ -97,7 +99,10 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # Serves the collected admin assets from the image; runserver does it in development.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "filot.urls"
 # `manage.py api_benchmark` sets this in its own gunicorn's environment: the API plus
