@@ -5,8 +5,10 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from filot.api import Pagination, StrictSerializer, error_responses
@@ -136,12 +138,27 @@ class DocumentsApi(APIView):
         responses={200: DocumentPage, **error_responses(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
-        PageQuery(data=request.query_params).is_valid(raise_exception=True)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(
-            selectors.list_documents_for_user(user=request.user), request, view=self
+        query = PageQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = query.validated_data.get("page", 1)
+        page_size = query.validated_data.get("page_size", Pagination.page_size)
+        documents, total = selectors.page_documents_for_user(
+            user=request.user, page=page, page_size=page_size
         )
-        return paginator.get_paginated_response([document_payload(document) for document in page])
+        if total is None:
+            raise NotFound("Invalid page.")
+        return Response({
+            "count": total,
+            "next": _page_link(request, page + 1) if page * page_size < total else None,
+            "previous": _page_link(request, page - 1) if page > 1 else None,
+            "results": [document_payload(document) for document in documents],
+        })  # fmt: skip
+
+
+def _page_link(request: Request, page: int) -> str:
+    """The links DRF's PageNumberPagination gives (page 1 without the parameter)."""
+    url = request.build_absolute_uri()
+    return remove_query_param(url, "page") if page == 1 else replace_query_param(url, "page", page)
 
 
 class DocumentDetailApi(APIView):

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404
 
 from kyc.models import TERMINAL_STATUSES, Document, Profile, User
@@ -16,7 +16,20 @@ def get_profile(*, user: User) -> Profile:
 
 
 def list_documents_for_user(*, user: User) -> QuerySet[Document]:
-    return Document.objects.filter(owner=user).select_related("ocr_result").order_by("-created_at")
+    return Document.objects.filter(owner=user).select_related("ocr_result").order_by("-created_at", "id")
+
+
+def page_documents_for_user(*, user: User, page: int, page_size: int) -> tuple[list[Document], int | None]:
+    """One page of the user's documents, newest first, and how many there are in all,
+    in one query (the total is a window over the whole list, computed before the LIMIT).
+    An empty page knows no total (None), unless it is the first: then there are none."""
+    start = (page - 1) * page_size
+    documents = list(
+        list_documents_for_user(user=user).annotate(total=Window(Count("pk")))[start : start + page_size]
+    )
+    if documents:
+        return documents, documents[0].total
+    return [], 0 if page == 1 else None
 
 
 def get_document_for_user(

@@ -112,4 +112,32 @@ def test_detail_and_list_cost_the_same_queries_however_many_documents(alice_api,
     few = queries(alice_api, "/api/v1/documents")
     for _ in range(5):
         document_with(alice, 3, reading={"name": "BUDI SANTOSO"})
-    assert queries(alice_api, "/api/v1/documents") == few <= 3  # the user, the count, the page
+    assert queries(alice_api, "/api/v1/documents") == few <= 2  # the user, the page with its total
+
+
+def test_the_list_pages_like_drfs_page_number_pagination(alice_api, bob_api, alice):
+    made = [document_row(alice) for _ in range(5)]
+    ids = [str(document.id) for document in made]  # newest first, once dated below (auto_now_add)
+    for index, document in enumerate(made):
+        Document.objects.filter(pk=document.pk).update(
+            created_at=timezone.now() - dt.timedelta(minutes=index)
+        )
+    base = "http://testserver/api/v1/documents"
+    first = alice_api.get("/api/v1/documents?page_size=2").json()
+    assert (first["count"], first["previous"], first["next"]) == (5, None, f"{base}?page=2&page_size=2")
+    assert [row["id"] for row in first["results"]] == ids[:2]
+    second = alice_api.get("/api/v1/documents?page=2&page_size=2").json()
+    assert (second["previous"], second["next"]) == (f"{base}?page_size=2", f"{base}?page=3&page_size=2")
+    last = alice_api.get("/api/v1/documents?page=3&page_size=2").json()
+    assert (last["next"], [row["id"] for row in last["results"]]) == (None, ids[4:])
+    beyond = alice_api.get("/api/v1/documents?page=4&page_size=2")
+    assert beyond.status_code == 404
+    assert beyond.json()["error"]["message"] == "Invalid page."
+    assert bob_api.get("/api/v1/documents").json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+    assert bob_api.get("/api/v1/documents?page=2").status_code == 404
+    assert alice_api.get("/api/v1/documents?page=0").status_code == 400
