@@ -48,7 +48,6 @@ class BenchStack:
         # A random suffix: two runs never share (or drop) each other's database.
         self.database = f"{db['NAME'][:40]}_apibench_{uuid.uuid4().hex[:6]}"
         self.redis_port = free_port()
-        self.web_port = free_port()
         self.processes: list[subprocess.Popen] = []
         self.env = {
             **os.environ,
@@ -78,10 +77,10 @@ class BenchStack:
     def create_database(self) -> None:
         self._admin(f'CREATE DATABASE "{self.database}"')
 
-    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, args: list[str], cwd: Path = ROOT) -> subprocess.Popen:
         log = open(self.work_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes.append(process)
         return process
@@ -101,14 +100,25 @@ class BenchStack:
         if result.returncode != 0:
             raise CommandError(f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}")
 
-    def start_web(self) -> None:
+    def start_web(self, root: Path = ROOT, name: str = "web") -> int:
+        """gunicorn with `root`'s shipped config and code (another checkout of FiLot, to
+        compare commits in one run, shares this stack's database, Redis and data)."""
+        port = free_port()
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         web = self._start(
-            "web",
-            [gunicorn, "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{self.web_port}",
-             "filot.wsgi:application"],
-        )  # fmt: skip
-        wait_for_port(self.web_port, web, timeout=90)
+            name,
+            [
+                gunicorn,
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "filot.wsgi:application",
+            ],
+            cwd=root,
+        )
+        wait_for_port(port, web, timeout=90)
+        return port
 
     def stop(self) -> None:
         for process in reversed(self.processes):

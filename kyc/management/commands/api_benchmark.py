@@ -13,6 +13,7 @@ processes: compare each path to it, not to numbers from another run.
 import argparse
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kyc.apibench.load import Result, run_wrk, write_scripts
-from kyc.apibench.stack import BenchStack
+from kyc.apibench.stack import ROOT, BenchStack
 
 # name, script, targets, expected status; the connection count comes from the options.
 SCENARIOS = [
@@ -45,6 +46,11 @@ class Command(BaseCommand):
         parser.add_argument("--cards", type=int, default=12, help="generated cards the uploads cycle through")
         parser.add_argument("--seed", type=int, default=20261201)
         parser.add_argument("--keep-dir", action="store_true", help="keep the work folder (logs)")
+        parser.add_argument(
+            "--compare-with", type=Path, metavar="CHECKOUT",
+            help="also serve another checkout of FiLot (e.g. a git worktree of an older commit) "
+            "and interleave it into every round",
+        )  # fmt: skip
         # Run by the benchmark inside the stack's settings; not for people.
         parser.add_argument("--prepare-into", type=Path, help=argparse.SUPPRESS)
 
@@ -54,17 +60,19 @@ class Command(BaseCommand):
             return
         if min(options["rounds"], options["cards"], options["readers"], options["connections"]) < 1:
             raise CommandError("--rounds, --cards, --readers and --connections must be at least 1")
+        if options["compare_with"] and not (options["compare_with"] / "deploy/gunicorn.conf.py").is_file():
+            raise CommandError(f"{options['compare_with']} is not a checkout of FiLot")
         if options["duration"] < 1 or options["upload_connections"] < 1:
             raise CommandError("--duration must be at least 1 s and --upload-connections at least 1")
         work = Path(tempfile.mkdtemp(prefix="filot-api-benchmark-"))
         stack = BenchStack(work)
         try:
-            results = self._run(stack, work, options)
+            codes, results = self._run(stack, work, options)
         finally:
             stack.stop()
             if not options["keep_dir"]:
                 shutil.rmtree(work, ignore_errors=True)
-        self._report(results, options)
+        self._report(codes, results, options)
         self.stdout.write(f"Cleaned up: database {stack.database} dropped, processes stopped.")
 
     def _prepare(self, options: dict) -> None:
@@ -81,7 +89,7 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
 
-    def _run(self, stack: BenchStack, work: Path, options: dict) -> dict[str, list[Result]]:
+    def _run(self, stack: BenchStack, work: Path, options: dict) -> tuple[dict[str, Path], dict]:
         self.stdout.write(f"Preparing database {stack.database}, redis-server and gunicorn in {work} ...")
         stack.create_database()
         stack.start_redis()
@@ -92,46 +100,71 @@ class Command(BaseCommand):
             "--upload-connections", str(options["upload_connections"]), "--cards", str(options["cards"]),
             "--seed", str(options["seed"]),
         )  # fmt: skip
-        stack.start_web()
+        codes = {"this": ROOT}
+        if options["compare_with"]:
+            codes["other"] = options["compare_with"].resolve()
+        ports = {label: stack.start_web(root, f"web-{label}") for label, root in codes.items()}
         scripts = write_scripts(work)
-        url = f"http://127.0.0.1:{stack.web_port}"
 
-        def once(scenario: tuple, seconds: float, tag: str) -> Result:
+        def once(label: str, scenario: tuple, seconds: float, tag: str) -> Result:
             _name, script, targets, expected = scenario
             connections = options["connections"]
             args = [str(data / f"{targets}.targets"), str(expected)]
             if script == "uploads":
                 args = [str(data / "upload.cards"), str(data / "upload.tokens"), str(expected), tag]
                 connections = options["upload_connections"]
+            url = f"http://127.0.0.1:{ports[label]}"
             return run_wrk(
                 url=url, script=scripts[script], args=args, connections=connections, seconds=seconds
             )
 
-        for scenario in SCENARIOS:  # warm-up: imports, connections, caches in every process
-            once(scenario, 1, f"w{time.time_ns()}")
-        results: dict[str, list[Result]] = {name: [] for name, *_ in SCENARIOS}
+        for label in codes:  # warm-up: imports, connections, caches in every process
+            for scenario in SCENARIOS:
+                once(label, scenario, 1, f"w{time.time_ns()}")
+        results: dict[tuple[str, str], list[Result]] = {}
         for index in range(options["rounds"]):
-            # Rotate the order, so no scenario always runs first or last in a round.
+            # Rotate the order, so no scenario (or code) always runs first or last in a round.
             shift = index % len(SCENARIOS)
+            labels = list(codes)[index % len(codes) :] + list(codes)[: index % len(codes)]
             for scenario in SCENARIOS[shift:] + SCENARIOS[:shift]:
-                results[scenario[0]].append(once(scenario, options["duration"], f"r{index}-{time.time_ns()}"))
-        return results
+                for label in labels:
+                    run = once(label, scenario, options["duration"], f"r{index}-{time.time_ns()}")
+                    results.setdefault((label, scenario[0]), []).append(run)
+        return codes, results
 
-    def _report(self, results: dict[str, list[Result]], options: dict) -> None:
-        ceiling = statistics.median(result.rate for result in results["ceiling"])
+    def _report(self, codes: dict[str, Path], results: dict, options: dict) -> None:
         self.stdout.write(
             f"\nAPI benchmark: gunicorn -c deploy/gunicorn.conf.py, wrk, {options['rounds']} interleaved "
-            f"round(s) of {options['duration']:g} s; medians over rounds\n"
+            f"round(s) of {options['duration']:g} s; medians over rounds; x ceiling: median of each "
+            "round's ratio to the ceiling measured in that round"
         )
-        header = f"{'scenario':<16} {'conns':>5} {'req/s':>8} {'x ceiling':>9} {'p50 ms':>7} {'p95 ms':>7} "
-        self.stdout.write(header + f"{'p99 ms':>7} {'errors':>6}  rounds req/s")
-        for name, runs in results.items():
-            conns = options["upload_connections"] if name == "upload" else options["connections"]
-            rate = statistics.median(run.rate for run in runs)
-            self.stdout.write(
-                f"{name:<16} {conns:>5} {rate:>8.1f} {rate / ceiling if ceiling else 0:>9.2f} "
-                f"{statistics.median(run.p50_ms for run in runs):>7.1f} "
-                f"{statistics.median(run.p95_ms for run in runs):>7.1f} "
-                f"{statistics.median(run.p99_ms for run in runs):>7.1f} "
-                f"{sum(run.errors for run in runs):>6}  " + " / ".join(f"{run.rate:.0f}" for run in runs)
+        for label, root in codes.items():
+            self.stdout.write(f"\ncode: {root} ({_describe(root)})")
+            header = (
+                f"{'scenario':<16} {'conns':>5} {'req/s':>8} {'x ceiling':>9} {'p50 ms':>7} {'p95 ms':>7} "
             )
+            self.stdout.write(header + f"{'p99 ms':>7} {'errors':>6}  rounds req/s")
+            ceiling = [run.rate for run in results[label, "ceiling"]]
+            for name, *_ in SCENARIOS:
+                conns = options["upload_connections"] if name == "upload" else options["connections"]
+                self.stdout.write(_row(name, conns, results[label, name], ceiling))
+
+
+def _row(name: str, conns: int, runs: list[Result], ceiling: list[float]) -> str:
+    def median(values: object) -> float:
+        return statistics.median(values)
+
+    ratio = median(run.rate / top if top else 0.0 for run, top in zip(runs, ceiling, strict=True))
+    return (
+        f"{name:<16} {conns:>5} {median(run.rate for run in runs):>8.1f} {ratio:>9.2f} "
+        f"{median(run.p50_ms for run in runs):>7.1f} {median(run.p95_ms for run in runs):>7.1f} "
+        f"{median(run.p99_ms for run in runs):>7.1f} {sum(run.errors for run in runs):>6}  "
+        + " / ".join(f"{run.rate:.0f}" for run in runs)
+    )
+
+
+def _describe(root: Path) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(root), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()[:72] or "not a git checkout"
