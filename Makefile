@@ -28,13 +28,14 @@ define apt_install
 	fi
 endef
 
-.PHONY: help run test lint bench system-packages browser
+.PHONY: help run test lint bench bench-api system-packages browser load-generator
 
 help:
 	@echo "make run    serve FiLot on 127.0.0.1:$(PORT) (embedded: SQLite, local media, in-process worker)"
 	@echo "make test   the full test suite against PostgreSQL and Redis on 127.0.0.1"
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  OCR benchmark on freshly generated sample cards"
+	@echo "make bench-api  API benchmark (gunicorn + wrk; needs DATABASE_URL, PostgreSQL)"
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
@@ -63,13 +64,17 @@ system-packages:
 browser:
 	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
 
+# The API benchmark's load generator and its private Redis, from Debian.
+load-generator:
+	@command -v wrk >/dev/null && command -v redis-server >/dev/null || { $(call apt_install,wrk redis-server); }
+
 run: $(STAMP) system-packages
 	@mkdir -p "$(FILOT_DATA_DIR)"
 	@$(PY) manage.py migrate --noinput
 	@$(PY) manage.py create_demo_reviewer
 	@$(PY) manage.py serve --port $(PORT)
 
-test: $(STAMP) system-packages browser
+test: $(STAMP) system-packages browser load-generator
 	@DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -81,3 +86,6 @@ bench: $(STAMP) system-packages
 	@$(PY) manage.py make_sample_cards --out "$(FILOT_DATA_DIR)/bench-tuning" --count 100 --seed 20261122 --yardstick tuning
 	@$(PY) manage.py make_sample_cards --out "$(FILOT_DATA_DIR)/bench-evaluation" --count 100 --seed 20261201 --yardstick evaluation
 	@OMP_THREAD_LIMIT=1 $(PY) manage.py ocr_benchmark --cards "$(FILOT_DATA_DIR)/bench-tuning" "$(FILOT_DATA_DIR)/bench-evaluation"
+
+bench-api: $(STAMP) system-packages load-generator
+	@$(PY) manage.py api_benchmark

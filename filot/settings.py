@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: work a request leaves for after its response (filot/deferred.py).
+    "filot.deferred.AfterResponseMiddleware",
     "filot.correlation.CorrelationIdMiddleware",
     "filot.api.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -119,9 +121,19 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # Serves the collected admin assets from the image; runserver does it in development.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "filot.urls"
+# `manage.py api_benchmark` sets this in its own gunicorn's environment: the API plus
+# the benchmark's ceiling endpoint (kyc/apibench/urls.py). Never in production.
+API_BENCHMARK = env.bool("FILOT_API_BENCHMARK", False)
+if API_BENCHMARK and PRODUCTION:
+    env.problems.append("FILOT_API_BENCHMARK must not be set in production")
+elif API_BENCHMARK:
+    ROOT_URLCONF = "kyc.apibench.urls"
 WSGI_APPLICATION = "filot.wsgi.application"
 AUTH_USER_MODEL = "kyc.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

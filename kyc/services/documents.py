@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from filot.correlation import current_correlation_id
+from filot.deferred import after_response
 from filot.errors import Conflict, PayloadTooLarge
 from kyc.models import ACTIVE_STATUSES, ActorKind, Document, Status, User
 from kyc.services.audit import apply_transition, lock_document, record_transition, transition_document
@@ -19,13 +21,21 @@ log = structlog.get_logger(__name__)
 
 
 def _existing_document(*, user: User, sha256: str, idempotency_key: str | None) -> Document | None:
-    if idempotency_key:
-        keyed = Document.objects.filter(owner=user, idempotency_key=idempotency_key).first()
-        if keyed is not None:
-            if keyed.sha256 != sha256:
-                raise Conflict("This Idempotency-Key was used for a different file.")
-            return keyed
-    return Document.objects.filter(owner=user, sha256=sha256, status__in=ACTIVE_STATUSES).first()
+    """The document this upload repeats, in one query: the one with its Idempotency-Key
+    (which must be for the same bytes), else the newest active one with the same bytes."""
+    documents = Document.objects.filter(owner=user)
+    same_bytes = Q(sha256=sha256, status__in=ACTIVE_STATUSES)
+    if not idempotency_key:
+        return documents.filter(same_bytes).order_by("-created_at").first()
+    keyed_first = Case(When(idempotency_key=idempotency_key, then=Value(0)), default=Value(1))
+    found = (
+        documents.filter(same_bytes | Q(idempotency_key=idempotency_key))
+        .order_by(keyed_first, "-created_at")
+        .first()
+    )
+    if found is not None and found.idempotency_key == idempotency_key and found.sha256 != sha256:
+        raise Conflict("This Idempotency-Key was used for a different file.")
+    return found
 
 
 def _store_original(document_id: uuid.UUID, owner_id: uuid.UUID, image: NormalizedImage) -> str:
@@ -74,9 +84,12 @@ def submit_document(
             record_transition(
                 document, "", actor_kind=ActorKind.USER, actor_id=str(user.id), reason="uploaded"
             )
+            # After the response: the upload's own I/O is the stored image and these rows.
             # robust: the upload is committed; a failure to start it must not undo the
             # response or delete its image (the reaper starts documents left `uploaded`).
-            transaction.on_commit(lambda: start_kyc_workflow(document_id=document_id), robust=True)
+            transaction.on_commit(
+                lambda: after_response(lambda: start_kyc_workflow(document_id=document_id)), robust=True
+            )
     except IntegrityError:
         # A concurrent retry with the same Idempotency-Key won the race: answer with its document.
         default_storage.delete(storage_key)

@@ -1,0 +1,64 @@
+"""`manage.py api_benchmark` in a tiny run, and its ceiling endpoint existing only for it."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.conftest import client_for
+from tests.filot.test_settings import VALID_PRODUCTION, manage
+
+ROOT = Path(__file__).resolve().parents[2]
+ROW = re.compile(
+    r"^(ceiling|status read|document detail|document list|upload) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) "
+    r"+([\d.]+) +([\d.]+) +(\d+)  [\d /]+$",
+    re.MULTILINE,
+)
+
+
+def test_the_benchmark_prints_every_scenario_beside_the_ceiling_and_cleans_up():
+    database_url = os.environ["DATABASE_URL"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "api_benchmark", "--rounds", "1", "--duration", "1",
+         "--connections", "4", "--upload-connections", "2", "--readers", "2", "--cards", "1"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {match.group(1): match.groups()[1:] for match in ROW.finditer(result.stdout)}
+    assert list(rows) == ["ceiling", "status read", "document detail", "document list", "upload"], (
+        result.stdout
+    )
+    assert rows["ceiling"][2] == "1.00"
+    for name, (conns, rate, _ratio, p50, p95, p99, errors) in rows.items():
+        assert float(rate) > 0, name
+        assert float(p50) <= float(p95) <= float(p99), name
+        assert errors == "0", result.stdout
+        assert conns == ("2" if name == "upload" else "4")
+    database = re.search(r"database (\S+) dropped", result.stdout).group(1)
+    with psycopg.connect(re.sub(r"/[^/]*$", "/postgres", database_url)) as connection:
+        left = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchall()
+    assert left == []
+    assert (
+        "filot-api-benchmark-"
+        not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    )
+
+
+@pytest.mark.django_db
+def test_the_ceiling_endpoint_does_not_exist_outside_the_benchmark(alice):
+    assert settings.ROOT_URLCONF == "filot.urls"
+    response = client_for(alice).get("/api/v1/benchmark/ceiling")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_production_refuses_the_benchmark_flag():
+    result = manage("check", env={**VALID_PRODUCTION, "FILOT_API_BENCHMARK": "true"})
+    assert result.returncode != 0
+    assert "FILOT_API_BENCHMARK must not be set in production" in result.stderr
