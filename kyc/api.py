@@ -78,7 +78,8 @@ class DocumentsApi(APIView):
         responses={201: DocumentOutput, 200: DocumentOutput, **error_responses(400, 401, 409, 413, 429)},
         description="Upload a card photo (JPEG, PNG or WebP, at most 2 MB) with `consent=true` (the "
         "applicant's consent to the current privacy notice, recorded with its version and time). "
-        "Identical bytes re-uploaded while their document is active, or a retry with the same Idempotency-Key, answer 200 with it.",
+        "Identical bytes re-uploaded while their document is active, or a retry with the same "
+        "Idempotency-Key, answer 200 with it.",
     )
     @rate_limited("documents-upload", UPLOAD_LIMITS)
     def post(self, request: Request) -> Response:

@@ -81,7 +81,7 @@ def submit_document(
     try:
         with transaction.atomic():
             # The account's row: an erasure holding it finishes first, and is seen here.
-            if not User.objects.select_for_update().filter(pk=user.pk, is_active=True).exists():
+            if not User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).exists():
                 raise PermissionDenied("This account is deactivated.")
             document = Document.objects.create(
                 id=document_id,

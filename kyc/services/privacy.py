@@ -143,7 +143,9 @@ def erase_personal_data(
     here) or after it (and finds the account deactivated and its documents removed).
     """
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_id)
+        # NO KEY UPDATE: a decision committing meanwhile (its foreign-key check takes KEY
+        # SHARE on this row) is not blocked, while uploads and purges wait for us.
+        user = User.objects.select_for_update(no_key=True).get(pk=user_id)
         documents = list(Document.objects.select_for_update(of=("self",)).filter(owner=user).order_by("pk"))
         if user.erased_at is not None:
             return ErasureReport(user_id=user.pk, erased_at=user.erased_at)
@@ -184,7 +186,7 @@ def place_legal_hold(*, user: User, reason: str, placed_by: User) -> LegalHold:
 
         raise ValidationError({"reason": ["A legal hold needs a reason."]})
     with transaction.atomic():
-        subject = User.objects.select_for_update().get(pk=user.pk)
+        subject = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if subject.erased_at is not None:
             raise Conflict("This account's personal data was already erased.")
         hold, created = LegalHold.objects.get_or_create(
@@ -203,7 +205,7 @@ def place_legal_hold(*, user: User, reason: str, placed_by: User) -> LegalHold:
 
 def lift_legal_hold(*, user: User, lifted_by: User, reason: str = "") -> None:
     with transaction.atomic():
-        subject = User.objects.select_for_update().get(pk=user.pk)
+        subject = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         deleted, _ = LegalHold.objects.filter(user=subject).delete()
         if deleted:
             record_privacy_event(

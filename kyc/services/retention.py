@@ -54,10 +54,12 @@ def _still_due(document: Document, cutoff: dt.datetime) -> bool:
 
 def purge_document(*, document_id: uuid.UUID, cutoff: dt.datetime, days: int) -> bool:
     """Purge one document if it is still due; True when it was purged."""
+    owner_id = Document.objects.filter(pk=document_id).values_list("owner_id", flat=True).get()
     with transaction.atomic():
+        # The owner's row first, as erasure locks it: this serializes the purge with a
+        # legal hold being placed and with erasure, in one lock order.
+        owner = User.objects.select_for_update(no_key=True).get(pk=owner_id)
         document = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
-        # The owner's row serializes this with a legal hold being placed and with erasure.
-        owner = User.objects.select_for_update().get(pk=document.owner_id)
         if LegalHold.objects.filter(user=owner).exists() or not _still_due(document, cutoff):
             return False
         scrub_document(document=document, at=timezone.now())
