@@ -38,9 +38,19 @@ class UserAdmin(admin.ModelAdmin):
     list_filter = ("is_staff", "is_active", "groups")
     search_fields = ("email",)
     ordering = ("email",)
-    fields = ("email", "is_active", "is_staff", "groups", "date_joined", "last_login")
-    readonly_fields = ("email", "date_joined", "last_login")
-    filter_horizontal = ("groups",)
+    fields = (
+        "email",
+        "is_active",
+        "is_staff",
+        "groups",
+        "user_permissions",
+        "date_joined",
+        "last_login",
+        "erased_at",
+    )
+    readonly_fields = ("email", "date_joined", "last_login", "erased_at")
+    # user_permissions: reviews.reveal_nik is granted to named people, not to the group.
+    filter_horizontal = ("groups", "user_permissions")
     action_form = PrivacyActionForm
     actions = ("export_personal_data", "erase_personal_data")
 
