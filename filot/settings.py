@@ -517,6 +517,16 @@ REAPER_LOCK_TIMEOUT_MS = env.int("REAPER_LOCK_TIMEOUT_MS", 1_000, minimum=10, ma
 REAPER_STATEMENT_TIMEOUT_MS = env.int("REAPER_STATEMENT_TIMEOUT_MS", 5_000, minimum=100, maximum=300_000)
 REAPER_PASS_SECONDS = env.int("REAPER_PASS_SECONDS", 20, minimum=1, maximum=3_600)
 
+# --- personal data (UU PDP; docs/DESIGN.md, "Personal data") -------------------------
+# Images and readings of documents decided (or abandoned) this many days ago are purged.
+RETENTION_DAYS = env.int("RETENTION_DAYS", 365, minimum=1)
+# How often the embedded worker runs the retention purge (production: an ECS scheduled task).
+PURGE_INTERVAL_SECONDS = env.int("PURGE_INTERVAL_SECONDS", 3600, minimum=60)
+# The privacy notice an upload's consent refers to; stored with each consent.
+PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", "2026-01")
+# How long a reviewer's audited NIK reveal stays usable for the one page view it allows.
+NIK_REVEAL_SECONDS = env.int("NIK_REVEAL_SECONDS", 300, minimum=10, maximum=3600)
+
 # --- security (production) -------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = PRODUCTION

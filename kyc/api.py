@@ -107,14 +107,18 @@ class DocumentsApi(APIView):
     class DocumentsInput(StrictSerializer):
         doc_type = serializers.ChoiceField(choices=DocType.choices)
         file = serializers.FileField(allow_empty_file=True)
+        consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice.")
+        privacy_notice_version = serializers.CharField(max_length=40, required=False)
 
     @extend_schema(
         operation_id="documents_create",
         request={"multipart/form-data": DocumentsInput},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
         responses={201: DocumentOutput, 200: DocumentOutput, **error_responses(400, 401, 409, 413, 429)},
-        description="Upload a card photo (JPEG, PNG or WebP, at most 2 MB). Identical bytes re-uploaded "
-        "while their document is active, or a retry with the same Idempotency-Key, answer 200 with it.",
+        description="Upload a card photo (JPEG, PNG or WebP, at most 2 MB) with `consent=true` (the "
+        "applicant's consent to the current privacy notice, recorded with its version and time). "
+        "Identical bytes re-uploaded while their document is active, or a retry with the same "
+        "Idempotency-Key, answer 200 with it.",
     )
     @rate_limited("documents-upload", UPLOAD_LIMITS)
     def post(self, request: Request) -> Response:
@@ -126,6 +130,8 @@ class DocumentsApi(APIView):
             user=request.user,
             doc_type=data.validated_data["doc_type"],
             file=data.validated_data["file"],
+            consent=data.validated_data["consent"],
+            notice_version=data.validated_data.get("privacy_notice_version"),
             idempotency_key=request.headers.get("Idempotency-Key", "")[:128] or None,
         )
         # A new upload has no reading yet: no query to find that out.

@@ -9,10 +9,14 @@ class KycConfig(AppConfig):
         from django.conf import settings
 
         from filot.broker import register_periodic
-        from kyc.services import reap_stuck_documents
+        from kyc.services import reap_stuck_documents, run_retention_purge
 
         # The embedded worker (make run) runs the reaper itself; in production an ECS
         # scheduled task runs `manage.py reap_stuck_documents`.
         register_periodic(
             "reap_stuck_documents", reap_stuck_documents, every=lambda: settings.REAPER_INTERVAL_SECONDS
+        )
+        # The same for the retention purge (`manage.py purge_expired_data`).
+        register_periodic(
+            "purge_expired_data", run_retention_purge, every=lambda: settings.PURGE_INTERVAL_SECONDS
         )

@@ -33,6 +33,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The owner's personal data erased (their request): the account stays, deactivated.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -92,6 +94,7 @@ class ActorKind(models.TextChoices):
     REVIEWER = "reviewer"
     SYSTEM = "system"
     BULI2 = "buli2"
+    OPERATOR = "operator"
 
 
 class Document(ConcurrentTransitionMixin, models.Model):
@@ -125,6 +128,14 @@ class Document(ConcurrentTransitionMixin, models.Model):
     # down at upload, or a crash between commit and send): the reaper sends it.
     dispatched_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The applicant's consent given with the upload: the privacy notice's version and when.
+    consent_notice_version = models.CharField(max_length=40, blank=True, default="")
+    consented_at = models.DateTimeField(null=True, blank=True)
+    # Personal data removed (retention purge or the owner's erasure): the row stays,
+    # anonymised (status, score, reason codes, timestamps, audit trail), for statistics.
+    personal_data_removed_at = models.DateTimeField(null=True, blank=True)
+    # The files (image, readings) deleted from storage, after the removal committed.
+    files_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -254,3 +265,52 @@ class OcrResult(models.Model):
 
     def __str__(self) -> str:
         return f"OCR of {self.document_id}"
+
+
+class LegalHold(models.Model):
+    """An applicant whose data must be kept (litigation, a regulator's request): never
+    purged by retention, never erased on request, until an operator lifts the hold."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="legal_hold")
+    reason = models.CharField(max_length=500)
+    placed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="kyc_legal_hold_has_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold on {self.user_id}"
+
+
+class PrivacyAction(models.TextChoices):
+    EXPORTED = "exported"
+    ERASED = "erased"
+    PURGED = "purged"
+    HOLD_PLACED = "hold_placed"
+    HOLD_LIFTED = "hold_lifted"
+
+
+class PrivacyEvent(models.Model):
+    """The personal-data audit trail: exports, erasures, purges, legal holds. Never
+    updated; holds ids and counts, never personal values."""
+
+    subject = models.ForeignKey(User, on_delete=models.PROTECT, related_name="privacy_events")
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="privacy_events"
+    )
+    action = models.CharField(max_length=20, choices=PrivacyAction.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    correlation_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at"]), models.Index(fields=["subject", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject_id}: {self.action}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kyc import api, auth
+from kyc import api, auth, privacy_api
 
 urlpatterns = [
     path("auth/register", auth.RegisterApi.as_view(), name="auth-register"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("documents/<uuid:document_id>", api.DocumentDetailApi.as_view(), name="document-detail"),
     path("documents/<uuid:document_id>/image", api.DocumentImageApi.as_view(), name="document-image"),
     path("verification/evaluate", api.VerificationEvaluateApi.as_view(), name="verification-evaluate"),
+    path("me/data", privacy_api.PersonalDataApi.as_view(), name="me-data"),
+    path("me/erasure", privacy_api.ErasureApi.as_view(), name="me-erasure"),
+    path("privacy/notice", privacy_api.PrivacyNoticeApi.as_view(), name="privacy-notice"),
     path(
         "verification/status/<uuid:document_id>",
         api.VerificationStatusApi.as_view(),

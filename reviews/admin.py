@@ -10,7 +10,7 @@ import uuid
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,11 +22,12 @@ from filot.admin import ReadOnlyAdmin
 from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
-from kyc.images import private_image_response
+from kyc.images import private_response, stored_image
 from kyc.models import DocType
-from reviews import selectors, services
+from reviews import reveals, selectors, services
 from reviews.forms import ReviewActionForm
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
+from reviews.redaction import UnreadableImage, blurred_card
 
 # The waiting time past which a review is shown as late.
 SLA_TARGET = dt.timedelta(hours=24)
@@ -202,27 +203,39 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         return selectors.get_review(review_id=review_id)
 
-    def image_view(self, request: HttpRequest, review_id: uuid.UUID) -> FileResponse:
+    def image_view(self, request: HttpRequest, review_id: uuid.UUID) -> HttpResponse:
+        """The card: its printed text blurred, or the original once after an audited reveal."""
         document = self._review_or_deny(request, review_id).document
-        return private_image_response(document)
+        data = stored_image(document)
+        if reveals.take_image(request, review_id=review_id, token=request.GET.get("reveal", "")):
+            return private_response(data, content_type=f"image/{document.detected_type}")
+        try:
+            return private_response(blurred_card(data), content_type="image/jpeg")
+        except UnreadableImage as error:
+            raise Http404("The stored image cannot be shown.") from error
 
     def review_view(self, request: HttpRequest, review_id: uuid.UUID) -> HttpResponse:
         review = self._review_or_deny(request, review_id)
-        reveal = False
         form = ReviewActionForm(request.POST or None)
         if request.method == "POST":
             if not request.user.has_perm("reviews.review_document"):
                 raise PermissionDenied
             if form.is_valid():
                 if form.cleaned_data["action"] == "reveal":
-                    services.record_nik_reveal(review=review, user=request.user)
-                    reveal = True
-                elif self._act(request, review, form.cleaned_data):
+                    # Post, audit, redirect: a refresh neither reveals nor audits again.
+                    services.record_nik_reveal(
+                        review=review, user=request.user, reason=form.cleaned_data["reason"]
+                    )
+                    reveals.grant(request, review_id=review.pk)
+                    return HttpResponseRedirect(request.path)
+                if self._act(request, review, form.cleaned_data):
                     return HttpResponseRedirect(request.path)
             else:
                 messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
             review = selectors.get_review(review_id=review_id)
-        return TemplateResponse(request, "admin/reviews/review.html", self._context(request, review, reveal))
+        image_token = reveals.take_page(request, review_id=review.pk) if request.method == "GET" else None
+        context = self._context(request, review, image_token)
+        return TemplateResponse(request, "admin/reviews/review.html", context)
 
     def _act(self, request: HttpRequest, review: ManualReview, data: dict) -> bool:
         action, reason, user = data["action"], data["reason"], request.user
@@ -251,8 +264,10 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         messages.success(request, f"Done: {action}.")
         return True
 
-    def _context(self, request: HttpRequest, review: ManualReview, reveal: bool) -> dict:
+    def _context(self, request: HttpRequest, review: ManualReview, image_token: str | None) -> dict:
         document = review.document
+        reveal = image_token is not None
+        image_url = reverse("admin:reviews_manualreview_image", args=[review.pk])
         reading = getattr(document, "ocr_result", None)
         user = request.user
         return {
@@ -273,7 +288,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             "mine": review.claim_active and review.assignee_id == user.pk,
             "claimed_by_other": review.claimed_by_other(user.pk),
             "workable": review.state in WORKABLE_STATES,
-            "image_url": reverse("admin:reviews_manualreview_image", args=[review.pk]),
+            "image_url": f"{image_url}?reveal={image_token}" if reveal else image_url,
         }
 
 

@@ -15,10 +15,13 @@ class ReviewsConfig(AppConfig):
         from django.conf import settings
 
         from kyc.models import Document
-        from kyc.signals import document_needs_review
+        from kyc.signals import document_needs_review, personal_data_removed
 
         document_needs_review.connect(
             _open_review, sender=Document, dispatch_uid="reviews.open_manual_review"
+        )
+        personal_data_removed.connect(
+            _scrub_reviews, sender=Document, dispatch_uid="reviews.scrub_review_records"
         )
         post_migrate.connect(_ensure_reviewers_group, sender=self, dispatch_uid="reviews.reviewers_group")
         if settings.BULI2_ENABLED:
@@ -37,6 +40,12 @@ def _open_review(sender: object, document: "Document", **kwargs: object) -> None
     from reviews.services import open_manual_review
 
     open_manual_review(document=document)
+
+
+def _scrub_reviews(sender: object, document: object, **kwargs: object) -> None:
+    from reviews.services.privacy import scrub_review_records
+
+    scrub_review_records(document=document)
 
 
 def _ensure_reviewers_group(**kwargs: object) -> None:

@@ -1,11 +1,11 @@
 from django import forms
 
 ACTIONS = ("claim", "release", "approve", "reject", "fail", "reopen", "reveal")
-NEEDS_REASON = frozenset({"approve", "reject", "fail"})
+NEEDS_REASON = frozenset({"approve", "reject", "fail", "reveal"})
 
 
 class ReviewActionForm(forms.Form):
-    """One button on the review page; decisions and failures need a reason."""
+    """One button on the review page; decisions, failures and NIK reveals need a reason."""
 
     action = forms.ChoiceField(choices=[(action, action) for action in ACTIONS])
     reason = forms.CharField(required=False, max_length=500, strip=True)

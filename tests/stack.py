@@ -179,7 +179,7 @@ class LocalStack:
     def upload(self, session: requests.Session, jpeg: bytes, doc_type: str = "KTP") -> str:
         response = session.post(
             f"{self.url}/api/v1/documents",
-            data={"doc_type": doc_type},
+            data={"doc_type": doc_type, "consent": "true"},
             files={"file": ("card.jpg", jpeg, "image/jpeg")},
             timeout=30,
         )

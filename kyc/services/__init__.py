@@ -4,7 +4,8 @@ and the audit trail they all write through.
 Writes share one shape: inside `transaction.atomic()` lock the row, call the
 transition, save the changed fields, write the audit row; anything that leaves the
 process (storage deletes, broker messages) runs after commit. Interfaces (API, admin,
-actors, commands) and the reviews app import from here.
+actors, commands) and the reviews app import from here. Personal data (export,
+erasure, legal holds) lives in `privacy`, the retention purge in `retention`.
 """
 
 from kyc.services.accounts import (
@@ -29,25 +30,48 @@ from kyc.services.decisions import (
     scoring_inputs,
 )
 from kyc.services.documents import dispatch_ocr, fail_ocr, start_kyc_workflow, submit_document
+from kyc.services.privacy import (
+    ErasureReport,
+    erase_personal_data,
+    export_personal_data,
+    lift_legal_hold,
+    place_legal_hold,
+    record_privacy_event,
+    remove_document_files,
+    scrub_document,
+)
 from kyc.services.reaper import ReaperReport, ocr_backlog, reap_stuck_documents
+from kyc.services.retention import PurgeReport, purge_document, purge_expired_data, run_retention_purge
 
 __all__ = [
+    "ErasureReport",
+    "PurgeReport",
     "ReaperReport",
     "apply_transition",
     "change_password",
     "decide_document",
     "dispatch_ocr",
+    "erase_personal_data",
+    "export_personal_data",
     "fail_ocr",
     "ingest_reading",
+    "lift_legal_hold",
     "lock_document",
     "nik_verified_elsewhere",
     "ocr_backlog",
+    "place_legal_hold",
+    "purge_document",
+    "purge_expired_data",
     "reap_stuck_documents",
+    "record_privacy_event",
     "record_transition",
     "redeem_refresh_token",
     "register_user",
+    "remove_document_files",
+    "run_retention_purge",
     "save_reading",
     "scoring_inputs",
+    "scrub_document",
     "start_kyc_workflow",
     "submit_document",
     "transition_document",

@@ -25,19 +25,19 @@ REASON_LENGTH = 500  # the audit models' `reason` column
 def write_audit_row(
     model: type[Row],
     *,
-    about: Document,
+    about: Document | None,
     actor_kind: str,
     actor_id: str = "",
     reason: str = "",
     **row: object,
 ) -> Row:
-    """One audit row of `model`, about a document (or a review of it): its correlation id
-    falls back to the document's."""
+    """One audit row of `model`, about a document (or a review of it, or, with None, a
+    person): its correlation id falls back to the document's."""
     return model._default_manager.create(
         actor_kind=actor_kind,
         actor_id=actor_id,
         reason=reason[:REASON_LENGTH],
-        correlation_id=current_correlation_id() or about.correlation_id,
+        correlation_id=current_correlation_id() or (about.correlation_id if about is not None else ""),
         **row,
     )
 

@@ -3,7 +3,8 @@
 import uuid
 
 import structlog
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -52,14 +53,35 @@ def _validated_image(file: Upload) -> NormalizedImage:
         raise ValidationError({"file": error.messages}) from error
 
 
+def _consented_notice(consent: bool, notice_version: str | None) -> str:
+    """The privacy notice version the upload's consent refers to (the current one)."""
+    current = settings.PRIVACY_NOTICE_VERSION
+    if consent is not True:
+        raise ValidationError(
+            {"consent": [f"Consent to the privacy notice (version {current}) is required."]}
+        )
+    if notice_version and notice_version != current:
+        raise ValidationError(
+            {"privacy_notice_version": [f"The current privacy notice is version {current}."]}
+        )
+    return current
+
+
 def submit_document(
-    *, user: User, doc_type: str, file: Upload, idempotency_key: str | None = None
+    *,
+    user: User,
+    doc_type: str,
+    file: Upload,
+    consent: bool,
+    notice_version: str | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Document, bool]:
-    """Validate, store and record an upload; returns (document, created).
+    """Validate, store and record an upload with its consent; returns (document, created).
 
     The same bytes re-uploaded while their document is active, or a retried request
     with the same Idempotency-Key, return the existing document instead.
     """
+    consented_notice = _consented_notice(consent, notice_version)
     image = _validated_image(file)
     existing = _existing_document(user=user, sha256=image.sha256, idempotency_key=idempotency_key)
     if existing is not None:
@@ -68,6 +90,9 @@ def submit_document(
     storage_key = _store_original(document_id, user.id, image)
     try:
         with transaction.atomic():
+            # The account's row: an erasure holding it finishes first, and is seen here.
+            if not User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).exists():
+                raise PermissionDenied("This account is deactivated.")
             document = Document.objects.create(
                 id=document_id,
                 owner=user,
@@ -80,6 +105,8 @@ def submit_document(
                 height=image.height,
                 correlation_id=current_correlation_id() or uuid.uuid4().hex,
                 idempotency_key=idempotency_key or "",
+                consent_notice_version=consented_notice,
+                consented_at=timezone.now(),
             )
             record_transition(
                 document, "", actor_kind=ActorKind.USER, actor_id=str(user.id), reason="uploaded"

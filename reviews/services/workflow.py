@@ -102,11 +102,16 @@ def lock_review(review_id: uuid.UUID | str) -> ManualReview:
     )
 
 
-def record_nik_reveal(*, review: ManualReview, user: User) -> ReviewEvent:
-    """Audit one reveal of the full NIK; the caller has checked the permission."""
+def record_nik_reveal(*, review: ManualReview, user: User, reason: str) -> ReviewEvent:
+    """Audit one reveal of the full NIK and the unblurred card, with the reviewer's reason."""
     if not user.has_perm("reviews.reveal_nik"):
         raise PermissionDenied("Revealing the NIK needs the reveal_nik permission.")
-    event = record_event(review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": ["A reason is required to reveal the NIK."]})
+    event = record_event(
+        review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state, reason=reason
+    )
     log.info("review_nik_revealed", review_id=str(review.id), document_id=str(review.document_id))
     return event
 

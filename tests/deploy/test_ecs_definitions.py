@@ -32,6 +32,7 @@ CALLS = {
     "cluster-backend.json": ("ecs", "CreateCluster"),
     "run-task-migrate.json": ("ecs", "RunTask"),
     "schedule-reap-stuck-documents.json": ("scheduler", "CreateSchedule"),
+    "schedule-purge-expired-data.json": ("scheduler", "CreateSchedule"),
     "target-group-backend.json": ("elbv2", "CreateTargetGroup"),
 }
 TASKS = ["task-ocr-gpu.json", "filot-backend-task.json", "task-cpu-worker.json"]
@@ -250,6 +251,16 @@ def test_migrations_and_the_reaper_run_as_one_off_tasks_of_the_backend_definitio
     command = json.loads(schedule["Target"]["Input"])["containerOverrides"][0]["command"]
     assert command == ["python", "manage.py", "reap_stuck_documents"]
     assert (ROOT / "kyc/management/commands/reap_stuck_documents.py").exists()
+
+
+def test_the_retention_purge_runs_as_a_scheduled_task_of_the_backend_definition():
+    schedule = load("schedule-purge-expired-data.json")
+    assert schedule["ScheduleExpression"].startswith("rate(")
+    assert schedule["Target"]["EcsParameters"]["TaskDefinitionArn"].endswith(":task-definition/filot-backend")
+    override = json.loads(schedule["Target"]["Input"])["containerOverrides"][0]
+    assert override["name"] == container(load("filot-backend-task.json"))["name"]
+    assert override["command"] == ["python", "manage.py", "purge_expired_data"]
+    assert (ROOT / "kyc/management/commands/purge_expired_data.py").exists()
 
 
 def test_alarms_are_put_metric_alarm_inputs_with_the_agreed_thresholds():

@@ -103,7 +103,9 @@ def test_an_uploaded_card_reaches_a_decision_in_process(embedded_server):
     }
     assert session.put(f"{base}/api/v1/profile", json=profile).status_code == 200
     uploaded = session.post(
-        f"{base}/api/v1/documents", data={"doc_type": "KTP"}, files={"file": ("card.jpg", jpeg, "image/jpeg")}
+        f"{base}/api/v1/documents",
+        data={"doc_type": "KTP", "consent": "true"},
+        files={"file": ("card.jpg", jpeg, "image/jpeg")},
     )
     assert uploaded.status_code == 201, uploaded.text
 

@@ -35,7 +35,11 @@ def upload_ktp(client, jpeg: bytes, capture) -> str:
     with capture(execute=True):
         response = client.post(
             "/api/v1/documents",
-            {"doc_type": "KTP", "file": SimpleUploadedFile("ktp.jpg", jpeg, content_type="image/jpeg")},
+            {
+                "doc_type": "KTP",
+                "consent": "true",
+                "file": SimpleUploadedFile("ktp.jpg", jpeg, content_type="image/jpeg"),
+            },
             format="multipart",
         )
     assert response.status_code == 201, response.content
@@ -157,7 +161,11 @@ def test_after_a_document_is_decided_the_scrape_has_real_values_for_every_contra
     before = scrape(client)
     response = alice_api.post(
         "/api/v1/documents",
-        {"doc_type": "KTP", "file": SimpleUploadedFile("ktp.jpg", jpeg, content_type="image/jpeg")},
+        {
+            "doc_type": "KTP",
+            "consent": "true",
+            "file": SimpleUploadedFile("ktp.jpg", jpeg, content_type="image/jpeg"),
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.content

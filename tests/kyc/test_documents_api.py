@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 def upload(client, content: bytes, name: str = "card.jpg", doc_type: str = "KTP", **headers):
     file = SimpleUploadedFile(name, content, content_type="image/jpeg")
     return client.post(
-        "/api/v1/documents", {"doc_type": doc_type, "file": file}, format="multipart", **headers
+        "/api/v1/documents",
+        {"doc_type": doc_type, "file": file, "consent": "true"},
+        format="multipart",
+        **headers,
     )
 
 

@@ -53,7 +53,10 @@ def upload(client, jpeg: bytes, doc_type: str = "KTP", **headers) -> str:
     file = io.BytesIO(jpeg)
     file.name = "card.jpg"
     response = client.post(
-        "/api/v1/documents", {"doc_type": doc_type, "file": file}, format="multipart", **headers
+        "/api/v1/documents",
+        {"doc_type": doc_type, "file": file, "consent": "true"},
+        format="multipart",
+        **headers,
     )
     assert response.status_code == 201, response.content
     return response.json()["id"]

@@ -14,7 +14,9 @@ def uploaded(alice_api):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     file = SimpleUploadedFile("card.jpg", image_bytes(), content_type="image/jpeg")
-    response = alice_api.post("/api/v1/documents", {"doc_type": "KTP", "file": file}, format="multipart")
+    response = alice_api.post(
+        "/api/v1/documents", {"doc_type": "KTP", "file": file, "consent": "true"}, format="multipart"
+    )
     return Document.objects.get(pk=response.json()["id"])
 
 

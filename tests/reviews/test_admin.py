@@ -49,7 +49,7 @@ def test_the_image_comes_through_the_authorized_view(rita_client, needs_review):
     response = rita_client.get(f"/admin/reviews/manualreview/{needs_review.manual_review.id}/image/")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    assert response.content[:2] == b"\xff\xd8"
 
 
 def test_the_queue_filters_and_searches(rita_client, alice, bob, rita_reviewer):
@@ -97,21 +97,23 @@ def test_the_nik_is_masked_and_a_reveal_needs_the_permission_and_is_audited(
     nik = needs_review.ocr_result.fields["nik"]
     body = rita_client.get(page_of(review)).content.decode()
     assert nik not in body and mask_nik(nik) in body
-    assert rita_client.post(page_of(review), {"action": "reveal"}).status_code == 403
+    assert rita_client.post(page_of(review), {"action": "reveal", "reason": "check"}).status_code == 403
     assert not ReviewEvent.objects.filter(action="nik_revealed").exists()
 
     rita_reviewer.user_permissions.add(Permission.objects.get(codename="reveal_nik"))
     rita_client.force_login(type(rita_reviewer).objects.get(pk=rita_reviewer.pk))
-    response = rita_client.post(page_of(review), {"action": "reveal"})
-    assert response.status_code == 200
-    assert nik in response.content.decode()
+    response = rita_client.post(page_of(review), {"action": "reveal", "reason": "name differs from profile"})
+    assert response.status_code == 302 and response["Location"] == page_of(review)
+    assert nik in rita_client.get(page_of(review)).content.decode()
     event = ReviewEvent.objects.get(action="nik_revealed")
-    assert (event.review_id, event.actor_kind, event.actor_id) == (
+    assert (event.review_id, event.actor_kind, event.actor_id, event.reason) == (
         review.id,
         "reviewer",
         str(rita_reviewer.pk),
+        "name differs from profile",
     )
     assert nik not in rita_client.get(page_of(review)).content.decode()  # one reveal, one page
+    assert ReviewEvent.objects.filter(action="nik_revealed").count() == 1
 
 
 def test_a_decision_without_a_reason_is_refused_on_the_page(rita_client, needs_review):

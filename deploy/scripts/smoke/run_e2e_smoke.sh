@@ -120,7 +120,7 @@ source "$WORK/card.env"
 code="$(http PUT /api/v1/profile "${AUTH[@]}" -H 'Content-Type: application/json' -d "$PROFILE")"
 if [[ "$code" == 200 ]]; then pass profile; else fail profile "HTTP ${code}: $(head -c 300 "$WORK/body")"; fi
 
-code="$(http POST /api/v1/documents "${AUTH[@]}" -F doc_type=KTP -F "file=@${CARD};type=image/jpeg")"
+code="$(http POST /api/v1/documents "${AUTH[@]}" -F doc_type=KTP -F consent=true -F "file=@${CARD};type=image/jpeg")"
 DOCUMENT="$(field id)"
 if [[ "$code" == 201 && -n "$DOCUMENT" ]]; then pass upload "document ${DOCUMENT}"; else
   fail upload "HTTP ${code}: $(head -c 300 "$WORK/body")"

@@ -115,7 +115,9 @@ class Command(BaseCommand):
         file = io.BytesIO(jpeg)
         file.name = "card.jpg"
         response = client.post(
-            "/api/v1/documents", {"doc_type": card.doc_type, "file": file}, format="multipart"
+            "/api/v1/documents",
+            {"doc_type": card.doc_type, "file": file, "consent": "true"},
+            format="multipart",
         )
         if response.status_code != 201:
             raise CommandError(f"upload {index} refused: {response.status_code} {response.content[:200]!r}")

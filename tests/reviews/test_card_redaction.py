@@ -1,0 +1,104 @@
+"""Reviewers see the card with its printed text (the NIK among it) blurred; an audited
+reveal, with a reason, shows the original once (POST, redirect, one view)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.storage import default_storage
+
+from reviews.models import ReviewEvent
+from reviews.redaction import blurred_card
+from tests.reviews.documents import card
+
+pytestmark = pytest.mark.django_db
+
+
+def page_of(review) -> str:
+    return f"/admin/reviews/manualreview/{review.id}/review/"
+
+
+def image_of(review) -> str:
+    return f"/admin/reviews/manualreview/{review.id}/image/"
+
+
+@pytest.fixture
+def revealer(client, rita_reviewer):
+    rita_reviewer.user_permissions.add(Permission.objects.get(codename="reveal_nik"))
+    client.force_login(type(rita_reviewer).objects.get(pk=rita_reviewer.pk))
+    return client
+
+
+def read_number(jpeg: bytes, doc_type: str) -> dict:
+    from ocr_gpu.engine import read_card
+
+    return read_card(jpeg, doc_type_hint=doc_type).fields
+
+
+@pytest.mark.parametrize("index", [0, 3])
+def test_the_blurred_card_has_no_readable_nik_but_the_original_does(index):
+    from ocr_gpu.engine.cards import render_card
+
+    made, jpeg = render_card(20261122, index)  # a KTP and an NPWP, clean and hard, flat and in a photo
+    number = made.fields.get("npwp" if made.doc_type == "NPWP" else "nik")
+    assert number in read_number(jpeg, made.doc_type).values()
+    blurred = blurred_card(jpeg)
+    assert blurred[:2] == b"\xff\xd8"
+    read = read_number(blurred, made.doc_type)
+    digits = re.sub(r"\D", "", " ".join(read.values()))
+    assert number not in digits and made.fields["nik"] not in digits
+
+
+def test_a_reviewer_gets_the_blurred_card_and_a_reveal_shows_the_original_once(revealer, needs_review):
+    review = needs_review.manual_review
+    with default_storage.open(needs_review.storage_key, "rb") as stored:
+        original = stored.read()
+    blurred = revealer.get(image_of(review))
+    assert blurred.status_code == 200 and blurred["Content-Type"] == "image/jpeg"
+    assert "no-store" in blurred["Cache-Control"] and blurred.content != original
+    assert read_number(blurred.content, "KTP").get("nik") != needs_review.ocr_result.fields["nik"]
+
+    # Without a reason: refused, nothing audited, nothing revealed.
+    response = revealer.post(page_of(review), {"action": "reveal", "reason": "  "})
+    assert response.status_code == 200 and "reason" in response.content.decode().lower()
+    assert not ReviewEvent.objects.filter(action="nik_revealed").exists()
+
+    response = revealer.post(page_of(review), {"action": "reveal", "reason": "photo looks edited"})
+    assert response.status_code == 302
+    page = revealer.get(page_of(review)).content.decode()
+    url = re.search(r'id="card-image" src="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "?reveal=" in url
+    assert revealer.get(url).content == original
+    assert revealer.get(url).content != original  # used up: blurred again
+    # A refresh shows the masked page and the blurred card; the reveal is audited once.
+    again = revealer.get(page_of(review)).content.decode()
+    assert "?reveal=" not in again and needs_review.ocr_result.fields["nik"] not in again
+    assert ReviewEvent.objects.filter(action="nik_revealed", reason="photo looks edited").count() == 1
+
+
+def test_a_guessed_or_foreign_reveal_token_gets_the_blurred_card(client, revealer, needs_review, sam):
+    review = needs_review.manual_review
+    with default_storage.open(needs_review.storage_key, "rb") as stored:
+        original = stored.read()
+    assert revealer.get(image_of(review) + "?reveal=guess").content != original
+    revealer.post(page_of(review), {"action": "reveal", "reason": "check"})
+    page = revealer.get(page_of(review)).content.decode()
+    url = re.search(r'id="card-image" src="([^"]+)"', page).group(1).replace("&amp;", "&")
+    client.force_login(sam)  # another reviewer's session, without the permission
+    assert client.get(url).content != original
+
+
+def test_a_reviewer_without_the_permission_cannot_reveal(client, rita_reviewer, needs_review):
+    client.force_login(rita_reviewer)
+    review = needs_review.manual_review
+    assert client.post(page_of(review), {"action": "reveal", "reason": "curious"}).status_code == 403
+    assert not ReviewEvent.objects.filter(action="nik_revealed").exists()
+    assert card()[1] != client.get(image_of(review)).content
+
+
+def test_the_applicants_own_image_endpoint_is_unchanged(alice, needs_review):
+    from tests.conftest import client_for
+
+    response = client_for(alice).get(f"/api/v1/documents/{needs_review.id}/image")
+    with default_storage.open(needs_review.storage_key, "rb") as stored:
+        assert b"".join(response.streaming_content) == stored.read()
