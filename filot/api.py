@@ -79,7 +79,12 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.ValidationError(detail=detail)
     if isinstance(exc, PayloadTooLarge):
         return _PayloadTooLarge(detail=str(exc) or None)
-    if isinstance(exc, TransitionNotAllowed | Conflict):
+    if isinstance(exc, TransitionNotAllowed):
+        # In plain words: never the state machine's internal message (method names).
+        status_now = getattr(getattr(exc, "object", None), "status", None)
+        state = f"while the document is {status_now}" if status_now else "in the current state"
+        return _Conflict(detail=f"This is not allowed {state}.")
+    if isinstance(exc, Conflict):
         return _Conflict(detail=str(exc) or None)
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found.")

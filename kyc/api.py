@@ -14,7 +14,8 @@ from filot.errors import PayloadTooLarge
 from filot.ratelimits import rate_limited, setting_rate
 from kyc import selectors, services
 from kyc.crypto import mask_nik
-from kyc.models import DocType, Document
+from kyc.integrations.applicants import overall_status
+from kyc.models import ActorKind, DocType, Document, DocumentTransition
 
 UPLOAD_LIMITS = [("user_or_ip", setting_rate("UPLOAD_RATE_LIMIT")), ("ip", setting_rate("UPLOAD_RATE_LIMIT"))]
 VERIFY_LIMITS = [("user_or_ip", setting_rate("VERIFY_RATE_LIMIT")), ("ip", setting_rate("VERIFY_RATE_LIMIT"))]
@@ -149,7 +150,19 @@ def status_payload(document: Document) -> dict:
         "score": document.score,
         "decision": document.status if document.is_terminal else None,
         "reasons": document.reasons,
-        "timeline": selectors.document_timeline(document=document),
+        "timeline": [client_transition(row) for row in selectors.document_timeline(document=document)],
+    }
+
+
+def client_transition(row: DocumentTransition) -> dict:
+    """A timeline entry for the client: a reviewer's (or BULI2's) own words are never shown."""
+    private = row.actor_kind in (ActorKind.REVIEWER, ActorKind.BULI2)
+    return {
+        "from_status": row.from_status,
+        "to_status": row.to_status,
+        "at": row.at,
+        "actor_kind": row.actor_kind,
+        "reason": "" if private else row.reason,
     }
 
 
@@ -196,6 +209,10 @@ class ProfileApi(APIView):
         date_of_birth = serializers.DateField(allow_null=True)
         nik = serializers.SerializerMethodField()
         phone = serializers.CharField()
+        status = serializers.SerializerMethodField(help_text="The applicant's overall status.")
+
+        def get_status(self, profile: object) -> str:
+            return overall_status(user=profile.user)
 
         def get_nik(self, profile: object) -> str:
             return mask_nik(profile.nik) if profile.nik else ""

@@ -9,10 +9,18 @@ class KycConfig(AppConfig):
         from django.conf import settings
 
         from filot.broker import register_periodic
+        from kyc.integrations import admin as _integrations_admin  # noqa: F401  (registers it)
+        from kyc.integrations.delivery import sweep_webhook_outbox
         from kyc.services import reap_stuck_documents
 
         # The embedded worker (make run) runs the reaper itself; in production an ECS
         # scheduled task runs `manage.py reap_stuck_documents`.
         register_periodic(
             "reap_stuck_documents", reap_stuck_documents, every=lambda: settings.REAPER_INTERVAL_SECONDS
+        )
+        # The webhook outbox's sweep, the same way (ECS: `manage.py sweep_webhook_outbox`).
+        register_periodic(
+            "sweep_webhook_outbox",
+            sweep_webhook_outbox,
+            every=lambda: settings.WEBHOOK_SWEEP_INTERVAL_SECONDS,
         )
