@@ -27,7 +27,12 @@ def new_applicant(client: APIClient, external_id: str = "user-4711", **fields: s
 
 
 def new_endpoint(client: APIClient, url: str, events: list[str] | None = None) -> dict:
-    events = events or ["document.decided", "document.needs_review", "document.failed", "applicant.status_changed"]
+    events = events or [
+        "document.decided",
+        "document.needs_review",
+        "document.failed",
+        "applicant.status_changed",
+    ]
     response = client.post("/api/v1/webhook-endpoints", {"url": url, "events": events}, format="json")
     assert response.status_code == 201, response.content
     return response.json()
