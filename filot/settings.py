@@ -317,6 +317,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "filot.openapi_examples.add_examples",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DocumentStatusEnum": "kyc.models.Status",
         "ApplicantStatusEnum": "kyc.integrations.models.ApplicantStatus",

@@ -55,7 +55,8 @@ ENDPOINT_WITH_SECRET = OpenApiExample(
 )  # fmt: skip
 ENDPOINT_LIST = OpenApiExample(
     "Registered endpoints",
-    value=[{key: value for key, value in ENDPOINT_WITH_SECRET.value.items() if key != "secret"}],
+    # A list answer: drf-spectacular wraps the one item in a list.
+    value={key: value for key, value in ENDPOINT_WITH_SECRET.value.items() if key != "secret"},
     response_only=True,
 )
 CONFLICT = OpenApiExample(
