@@ -20,14 +20,14 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)
 
-    @admin.action(description="Revoke the selected API keys")
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             revoke_api_key(api_key_id=api_key.pk)
         self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.has_perm("kyc.change_apikey")  # the revoke action needs it
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("kyc.change_apikey")  # the rows themselves stay read-only
 
 
 @admin.register(Applicant)
@@ -74,11 +74,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     )  # fmt: skip
     actions = ("redeliver",)
 
-    @admin.action(description="Redeliver the selected webhooks (same webhook-id)")
+    @admin.action(description="Redeliver the selected webhooks (same webhook-id)", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset:
             redeliver_webhook(delivery_id=delivery.pk)
         self.message_user(request, f"{queryset.count()} delivery(ies) queued again.", messages.SUCCESS)
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.has_perm("kyc.change_webhookdelivery")  # the redeliver action needs it
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("kyc.change_webhookdelivery")  # the rows stay read-only

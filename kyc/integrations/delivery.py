@@ -242,13 +242,19 @@ def attempt_delivery(*, delivery_id: uuid.UUID | str) -> WebhookDelivery | None:
 def sweep_webhook_outbox() -> int:
     """Re-send every pending delivery overdue by more than WEBHOOK_SWEEP_GRACE_SECONDS
     (its message lost, or its worker killed mid-attempt); the number re-sent."""
-    overdue = timezone.now() - dt.timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
+    now = timezone.now()
+    overdue = now - dt.timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
     ids = list(
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=overdue)
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:500]
     )
     if ids:
+        # Due now: not overdue again for a grace period, so a busy queue is not flooded
+        # with a duplicate every sweep while the first re-sent message waits its turn.
+        WebhookDelivery.objects.filter(
+            id__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lte=overdue
+        ).update(next_attempt_at=now)
         send_deliveries(delivery_ids=ids)
         log.info("webhook_outbox_swept", resent=len(ids))
     return len(ids)

@@ -280,3 +280,61 @@ def test_swagger_ui_is_served_from_the_app_itself_without_a_cdn(api):
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn." not in page and "unpkg" not in page
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_creates_of_one_external_id_make_one_applicant_and_one_409():
+    import threading
+
+    from django.db import connection
+
+    key = new_api_key()
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def create() -> None:
+        try:
+            barrier.wait()
+            body = {"external_id": "same", "full_name": "Budi", "date_of_birth": "1990-08-17"}
+            answers.append(key_client(key).post("/api/v1/applicants", body, format="json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == [201, 409, 409, 409]
+    assert Applicant.objects.filter(external_id="same").count() == 1
+
+
+def test_the_admin_shows_keys_and_deliveries_read_only_and_only_operators_with_the_right_may_act(make_user):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    new_api_key("Acme Pay")
+    viewer = make_user("viewer@filot.example", is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_apikey", "view_webhookdelivery"])
+    )
+    client = Client()
+    client.force_login(viewer)
+
+    page = client.get("/admin/kyc/apikey/")
+    assert page.status_code == 200 and "Acme Pay" in page.content.decode()
+    assert 'value="revoke"' not in page.content.decode()
+    assert 'value="redeliver"' not in client.get("/admin/kyc/webhookdelivery/").content.decode()
+    key = ApiKey.objects.get()
+    detail = client.get(f"/admin/kyc/apikey/{key.pk}/change/").content.decode()
+    assert 'name="name"' not in detail and key.secret_hash not in detail
+
+    viewer.user_permissions.add(Permission.objects.get(codename="change_apikey"))
+    viewer = type(viewer).objects.get(pk=viewer.pk)  # a fresh permission cache
+    client.force_login(viewer)
+    assert 'value="revoke"' in client.get("/admin/kyc/apikey/").content.decode()
+    response = client.post("/admin/kyc/apikey/", {"action": "revoke", "_selected_action": [str(key.pk)]})
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.revoked_at is not None
