@@ -103,7 +103,12 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.ParseError(detail=_SUSPICIOUS.get(type(exc).__name__, "The request is malformed."))
     if isinstance(exc, PayloadTooLarge):
         return _PayloadTooLarge(detail=str(exc) or None)
-    if isinstance(exc, TransitionNotAllowed | Conflict):
+    if isinstance(exc, TransitionNotAllowed):
+        # In plain words: never the state machine's internal message (method names).
+        status_now = getattr(getattr(exc, "object", None), "status", None)
+        state = f"while the document is {status_now}" if status_now else "in the current state"
+        return _Conflict(detail=f"This is not allowed {state}.")
+    if isinstance(exc, Conflict):
         return _Conflict(detail=str(exc) or None)
     if isinstance(exc, NotAuthenticated):
         return exceptions.AuthenticationFailed(detail=str(exc) or None, code="token_not_valid")
@@ -224,12 +229,22 @@ handler500 = _django_handler(500, "Internal server error.")
 
 
 class StrictSerializer(serializers.Serializer):
-    """A request serializer that refuses fields it does not know."""
+    """A request serializer that refuses fields it does not know, and a number or a list
+    where a string is asked for (DRF's CharField would turn 0 into "0")."""
 
     def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        initial = getattr(self, "initial_data", {}) or {}
+        unknown = sorted(set(initial) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        not_text = [
+            name
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.CharField) and initial.get(name) is not None
+            and not isinstance(initial.get(name), str)
+        ]  # fmt: skip
+        if not_text:
+            raise serializers.ValidationError({name: ["Not a valid string."] for name in not_text})
         return attrs
 
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "filot",  # before django_dramatiq: its rundramatiq sizes the OCR worker
     "django_dramatiq",
     "kyc",
@@ -441,7 +442,24 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "filot.openapi_examples.add_examples",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "kyc.models.Status",
+        "ApplicantStatusEnum": "kyc.integrations.models.ApplicantStatus",
+        "WebhookEventEnum": "kyc.integrations.models.WebhookEvent",
+        "ReasonCodeEnum": "kyc.integrations.schema.REASON_CODE_CHOICES",
+        "RetakeHintEnum": "kyc.integrations.schema.RETAKE_HINT_CHOICES",
+        "DecisionEnum": "kyc.integrations.schema.DECISION_CHOICES",
+    },
 }
+# Integrator API v2 (kyc/integrations/): the description carries the webhook guide.
+SPECTACULAR_SETTINGS["DESCRIPTION"] += "\n\n" + (BASE_DIR / "docs" / "WEBHOOKS.md").read_text()
 
 RATELIMIT_VIEW = "filot.api.ratelimited"
 RATELIMIT_IP_META_KEY = "filot.network.client_ip"
@@ -526,6 +544,28 @@ PURGE_INTERVAL_SECONDS = env.int("PURGE_INTERVAL_SECONDS", 3600, minimum=60)
 PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", "2026-01")
 # How long a reviewer's audited NIK reveal stays usable for the one page view it allows.
 NIK_REVEAL_SECONDS = env.int("NIK_REVEAL_SECONDS", 300, minimum=10, maximum=3600)
+
+# --- client webhooks (kyc/integrations/delivery.py) ------------------------------
+# Private, loopback and link-local targets are refused unless this is true (tests and
+# the embedded mode, where a receiver on 127.0.0.1 is the point).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", EMBEDDED_DATABASE)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=30)
+# Wait before each attempt, in seconds: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+# (about 27.6 h in all); after the last one the delivery is `failed`.
+WEBHOOK_RETRY_STEPS = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", ["0", "5", "300", "1800", "7200", "18000", "36000", "36000"]
+)
+if not all(step.isdigit() for step in WEBHOOK_RETRY_STEPS) or not WEBHOOK_RETRY_STEPS:
+    env.problems.append("WEBHOOK_RETRY_SCHEDULE_SECONDS must be whole seconds separated by commas")
+WEBHOOK_RETRY_SCHEDULE_SECONDS = [int(step) for step in WEBHOOK_RETRY_STEPS if step.isdigit()] or [0]
+# An attempt holds its delivery this long; past it (worker killed) the sweep re-sends.
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", 60, minimum=10)
+# A pending delivery overdue by this much is re-sent by the sweep, run this often by the
+# embedded worker (production: the ECS scheduled task `sweep_webhook_outbox`).
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", 60, minimum=1)
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env.int("WEBHOOK_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+# Requests per API key (applicants and webhook endpoints).
+API_KEY_RATE_LIMIT = env.str("API_KEY_RATE_LIMIT", "600/m")
 
 # --- security (production) -------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

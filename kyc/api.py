@@ -16,7 +16,8 @@ from filot.ratelimits import rate_limited, setting_rate
 from kyc import selectors, services
 from kyc.crypto import mask_nik
 from kyc.images import private_image_response
-from kyc.models import DocType, Document, OcrResult
+from kyc.integrations.applicants import overall_status
+from kyc.models import ActorKind, DocType, Document, OcrResult
 
 UPLOAD_LIMITS = [("user_or_ip", setting_rate("UPLOAD_RATE_LIMIT")), ("ip", setting_rate("UPLOAD_RATE_LIMIT"))]
 VERIFY_LIMITS = [("user_or_ip", setting_rate("VERIFY_RATE_LIMIT")), ("ip", setting_rate("VERIFY_RATE_LIMIT"))]
@@ -211,10 +212,21 @@ def status_payload(found: selectors.DocumentStatus) -> dict:
         "score": found.score,
         "decision": found.status if found.is_terminal else None,
         "reasons": [_reason(reason) for reason in found.reasons],
-        "timeline": [
-            {**transition, "at": _DATETIME.to_representation(transition["at"])}
-            for transition in found.timeline
-        ],
+        "timeline": [client_transition(transition) for transition in found.timeline],
+    }
+
+
+# A reviewer's (or BULI2's) own words are never shown to the client.
+_PRIVATE_REASONS = (ActorKind.REVIEWER, ActorKind.BULI2)
+
+
+def client_transition(transition: dict) -> dict:
+    """A timeline entry for the client (TIMELINE_FIELDS of one transition)."""
+    private = transition["actor_kind"] in _PRIVATE_REASONS
+    return {
+        **transition,
+        "at": _DATETIME.to_representation(transition["at"]),
+        "reason": "" if private else transition["reason"],
     }
 
 
@@ -260,6 +272,10 @@ class ProfileApi(APIView):
         date_of_birth = serializers.DateField(allow_null=True)
         nik = serializers.SerializerMethodField()
         phone = serializers.CharField()
+        status = serializers.SerializerMethodField(help_text="The applicant's overall status.")
+
+        def get_status(self, profile: object) -> str:
+            return overall_status(user=profile.user)
 
         def get_nik(self, profile: object) -> str:
             return mask_nik(profile.nik) if profile.nik else ""

@@ -9,6 +9,8 @@ class KycConfig(AppConfig):
         from django.conf import settings
 
         from filot.broker import register_periodic
+        from kyc.integrations import admin as _integrations_admin  # noqa: F401  (registers it)
+        from kyc.integrations.delivery import sweep_webhook_outbox
         from kyc.services import reap_stuck_documents, run_retention_purge
 
         # The embedded worker (make run) runs the reaper itself; in production an ECS
@@ -19,4 +21,10 @@ class KycConfig(AppConfig):
         # The same for the retention purge (`manage.py purge_expired_data`).
         register_periodic(
             "purge_expired_data", run_retention_purge, every=lambda: settings.PURGE_INTERVAL_SECONDS
+        )
+        # The webhook outbox's sweep, the same way (ECS: `manage.py sweep_webhook_outbox`).
+        register_periodic(
+            "sweep_webhook_outbox",
+            sweep_webhook_outbox,
+            every=lambda: settings.WEBHOOK_SWEEP_INTERVAL_SECONDS,
         )

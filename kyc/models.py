@@ -80,13 +80,26 @@ class Status(models.TextChoices):
     APPROVED = "approved"
     REJECTED = "rejected"
     FAILED = "failed"
+    # A re-upload is asked for (a reviewer or the scorer): the client's applicant is
+    # `action_required`; the retry is a new document.
+    RESUBMISSION_REQUESTED = "resubmission_requested"
 
 
-TERMINAL_STATUSES = frozenset({Status.AUTO_APPROVED, Status.AUTO_REJECTED, Status.APPROVED, Status.REJECTED})
+TERMINAL_STATUSES = frozenset(
+    {
+        Status.AUTO_APPROVED,
+        Status.AUTO_REJECTED,
+        Status.APPROVED,
+        Status.REJECTED,
+        Status.RESUBMISSION_REQUESTED,
+    }
+)
 VERIFIED_STATUSES = frozenset({Status.AUTO_APPROVED, Status.APPROVED})
 # Statuses in which a document still stands for its owner: re-uploading the same
 # bytes returns it instead of starting over.
-ACTIVE_STATUSES = frozenset(set(Status) - {Status.FAILED, Status.AUTO_REJECTED, Status.REJECTED})
+ACTIVE_STATUSES = frozenset(
+    set(Status) - {Status.FAILED, Status.AUTO_REJECTED, Status.REJECTED, Status.RESUBMISSION_REQUESTED}
+)
 
 
 class ActorKind(models.TextChoices):
@@ -136,6 +149,8 @@ class Document(ConcurrentTransitionMixin, models.Model):
     personal_data_removed_at = models.DateTimeField(null=True, blank=True)
     # The files (image, readings) deleted from storage, after the removal committed.
     files_removed_at = models.DateTimeField(null=True, blank=True)
+    # What to fix in the retake (a code of kyc.integrations.messages.RETAKE_HINTS).
+    resubmission_hint = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -218,13 +233,20 @@ class Document(ConcurrentTransitionMixin, models.Model):
     def reject(self) -> None:
         self.decided_at = timezone.now()
 
+    @transition(
+        field=status, source=[Status.AI_EVALUATED, Status.NEEDS_REVIEW], target=Status.RESUBMISSION_REQUESTED
+    )
+    def request_resubmission(self, *, hint: str) -> None:
+        self.resubmission_hint = hint
+        self.decided_at = timezone.now()
+
 
 class DocumentTransition(models.Model):
     """The audit trail: one row per status change, never updated or deleted."""
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="transitions")
-    from_status = models.CharField(max_length=20, choices=Status.choices)
-    to_status = models.CharField(max_length=20, choices=Status.choices)
+    from_status = models.CharField(max_length=30, choices=Status.choices)
+    to_status = models.CharField(max_length=30, choices=Status.choices)
     at = models.DateTimeField(default=timezone.now)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64, blank=True)
@@ -314,3 +336,13 @@ class PrivacyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_id}: {self.action}"
+
+
+# The integrator models (API keys, applicants, webhooks) live in their own module.
+from kyc.integrations.models import (  # noqa: E402, F401
+    ApiKey,
+    Applicant,
+    ApplicantStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

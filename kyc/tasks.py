@@ -20,6 +20,7 @@ from dramatiq import pipeline
 from filot.broker import MESSAGE_SCHEMA_VERSION
 from filot.queues import DEFAULT_QUEUE
 from kyc import services
+from kyc.integrations.tasks import deliver_webhook  # noqa: F401  (registered with every worker of `default`)
 from ocr_gpu.tasks import recognize
 
 log = structlog.get_logger(__name__)

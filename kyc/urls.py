@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kyc import api, auth, privacy_api
+from kyc.integrations import api as integrations
 
 urlpatterns = [
     path("auth/register", auth.RegisterApi.as_view(), name="auth-register"),
@@ -20,5 +21,26 @@ urlpatterns = [
         "verification/status/<uuid:document_id>",
         api.VerificationStatusApi.as_view(),
         name="verification-status",
+    ),
+    # Integrator API v2 (X-API-Key): applicants and webhook endpoints.
+    path("applicants", integrations.ApplicantsApi.as_view(), name="applicants"),
+    path(
+        "applicants/<uuid:applicant_id>", integrations.ApplicantDetailApi.as_view(), name="applicant-detail"
+    ),
+    path(
+        "applicants/<uuid:applicant_id>/documents",
+        integrations.ApplicantDocumentsApi.as_view(),
+        name="applicant-documents",
+    ),
+    path("webhook-endpoints", integrations.WebhookEndpointsApi.as_view(), name="webhook-endpoints"),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>",
+        integrations.WebhookEndpointDetailApi.as_view(),
+        name="webhook-endpoint-detail",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/roll-secret",
+        integrations.WebhookSecretRollApi.as_view(),
+        name="webhook-endpoint-roll-secret",
     ),
 ]

@@ -15,6 +15,7 @@ import structlog
 from django.db import models, transaction
 
 from filot.correlation import current_correlation_id
+from kyc.integrations.events import record_document_event
 from kyc.models import ActorKind, Document, DocumentTransition
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,8 @@ def record_transition(
         "correlation_id": transition.correlation_id,
     }
     transaction.on_commit(lambda: log.info("document_status_changed", **line))
+    # An API-key applicant's document: its webhook events go to the outbox, in this transaction.
+    record_document_event(document=document)
     return transition
 
 

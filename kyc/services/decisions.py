@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from filot import metrics
 from kyc import scoring
 from kyc.crypto import nik_blind_index, open_reading_blob
+from kyc.integrations.resubmission import request_retake_by_scorer
 from kyc.models import VERIFIED_STATUSES, DocType, Document, OcrResult, Profile, Status, User
 from kyc.services.audit import apply_transition
 from kyc.signals import document_needs_review
@@ -121,7 +122,11 @@ def decide_document(*, document: Document, evaluation: scoring.Evaluation) -> st
     outcome = scoring.decide(
         evaluation.score, approve_above=settings.KYC_APPROVE_ABOVE, reject_below=settings.KYC_REJECT_BELOW
     )
-    apply_transition(document, _DECIDE[outcome], reason=_decision_reason(outcome, evaluation))
+    # A reject a better photo could fix asks for a retake instead (kyc.integrations).
+    if outcome == Status.AUTO_REJECTED and request_retake_by_scorer(document=document, evaluation=evaluation):
+        outcome = Status.RESUBMISSION_REQUESTED
+    else:
+        apply_transition(document, _DECIDE[outcome], reason=_decision_reason(outcome, evaluation))
     if outcome == Status.NEEDS_REVIEW:
         document_needs_review.send(sender=Document, document=document)
     uploaded_at = document.created_at

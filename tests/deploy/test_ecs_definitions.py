@@ -33,6 +33,7 @@ CALLS = {
     "run-task-migrate.json": ("ecs", "RunTask"),
     "schedule-reap-stuck-documents.json": ("scheduler", "CreateSchedule"),
     "schedule-purge-expired-data.json": ("scheduler", "CreateSchedule"),
+    "schedule-sweep-webhook-outbox.json": ("scheduler", "CreateSchedule"),
     "target-group-backend.json": ("elbv2", "CreateTargetGroup"),
 }
 TASKS = ["task-ocr-gpu.json", "filot-backend-task.json", "task-cpu-worker.json"]

@@ -29,6 +29,7 @@ def test_alice_saves_her_profile_and_sees_the_nik_masked(alice_api):
         "date_of_birth": "1990-08-17",
         "nik": "3171********0001",
         "phone": "+62 812 3456 7890",
+        "status": "pending",  # the applicant's overall status, nothing uploaded yet
     }
     assert alice_api.get("/api/v1/profile").json()["nik"] == "3171********0001"
 
