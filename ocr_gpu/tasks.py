@@ -6,6 +6,7 @@ personal data), and returns the reading's storage key for the next actor of the
 pipeline. It never touches the database.
 """
 
+import io
 import json
 import time
 
@@ -39,6 +40,23 @@ def reading_key(storage_key: str, message_id: str | None = None) -> str:
     return f"{folder}/reading-{message_id}.json" if message_id else f"{folder}/reading.json"
 
 
+def store_card_image(card_image: object, reading_key: str) -> str | None:
+    """The flattened, upright card the engine read, beside its reading (private, like the
+    original), for reviewers: its key, or None when no card was flattened."""
+    if card_image is None:
+        return None
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(card_image)).save(buffer, "JPEG", quality=90)
+    folder, name = reading_key.rsplit("/", 1)
+    key = f"{folder}/{name.replace('reading', 'card', 1).removesuffix('.json')}.jpeg"
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    return default_storage.save(key, ContentFile(buffer.getvalue()))
+
+
 def publish_result(payload: dict) -> None:
     """At-most-once notification; the database stays the source of truth."""
     if not settings.REDIS_URL:
@@ -69,6 +87,7 @@ def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
     record = {**contract, "checks": reading.checks, "providers": reading.providers, "lines": reading.lines}
     message = CurrentMessage.get_current_message()
     key = reading_key(storage_key, message.message_id if message is not None else None)
+    record["card_image_key"] = store_card_image(reading.card_image, key)
     if default_storage.exists(key):
         default_storage.delete(key)  # a retry of this same message replaces its earlier read
     key = default_storage.save(key, ContentFile(json.dumps(record).encode()))

@@ -24,7 +24,7 @@ from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
 from kyc.models import DocType
-from reviews import selectors, services
+from reviews import cases, selectors, services
 from reviews.forms import ReviewActionForm
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
 
@@ -186,6 +186,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         return [
             path("<uuid:review_id>/review/", view(self.review_view), name="reviews_manualreview_review"),
             path("<uuid:review_id>/image/", view(self.image_view), name="reviews_manualreview_image"),
+            *cases.urls(self.admin_site),
             *super().get_urls(),
         ]
 

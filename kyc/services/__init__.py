@@ -18,12 +18,15 @@ from kyc.services.audit import (
 from kyc.services.decisions import (
     decide_document,
     ingest_reading,
+    ktp_fields_on_file,
     nik_verified_elsewhere,
     save_reading,
     scoring_inputs,
+    stored_reading,
 )
 from kyc.services.documents import dispatch_ocr, fail_ocr, start_kyc_workflow, submit_document
 from kyc.services.reaper import ReaperReport, ocr_backlog, reap_stuck_documents
+from kyc.services.rescoring import rescore_document, rescore_npwps_after_ktp
 
 __all__ = [
     "ReaperReport",
@@ -32,15 +35,19 @@ __all__ = [
     "dispatch_ocr",
     "fail_ocr",
     "ingest_reading",
+    "ktp_fields_on_file",
     "lock_document",
     "nik_verified_elsewhere",
     "ocr_backlog",
     "reap_stuck_documents",
     "record_transition",
     "register_user",
+    "rescore_document",
+    "rescore_npwps_after_ktp",
     "save_reading",
     "scoring_inputs",
     "start_kyc_workflow",
+    "stored_reading",
     "submit_document",
     "transition_document",
     "update_profile",

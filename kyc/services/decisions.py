@@ -189,3 +189,18 @@ def _ktp_fields_on_file(document: Document) -> dict | None:
         .first()
     )
     return dict(result.fields) if result is not None else None
+
+
+# --- for reviewers ------------------------------------------------------------------
+def stored_reading(*, reading_key: str) -> dict:
+    """The whole reading the OCR stored (its lines and boxes, the flattened card's key);
+    empty when it is gone or damaged: the case page then shows the saved fields only."""
+    try:
+        return _load_reading(reading_key)
+    except (OSError, ValueError):
+        return {}
+
+
+def ktp_fields_on_file(*, document: Document) -> dict | None:
+    """For an NPWP, the KTP fields it was (or would now be) scored against."""
+    return _ktp_fields_on_file(document)

@@ -191,6 +191,7 @@ def _run(reading: CardReading, data: bytes, hint: str | None, config: EngineConf
     reader = line_reader()
     before = LineReader.calls
     lines, reading.upside_down, gray = _read_lines(reader, gray, boxes)
+    reading.card_image = card[::-1, ::-1] if reading.upside_down else card
     mark = _lap(timings, "recognize", mark)
     parse_fields(reading, group_rows(lines), hint, gray)
     reading.tesseract_calls = LineReader.calls - before
