@@ -139,10 +139,12 @@ def _printed(name: str, value: str) -> str:
 
 def _source_line(name: str, value: str, lines: list[dict]) -> dict | None:
     """The recognized line holding most of the value (None when no line holds enough)."""
-    wanted = _normal(_printed(name, value))
+    digits = value.isdigit()  # numbers are printed with dots and dashes between groups
+    wanted = value if digits else _normal(_printed(name, value))
     best, best_score = None, 0.0
     for line in lines:
-        text = _normal(str(line.get("text", "")))
+        text = str(line.get("text", ""))
+        text = re.sub(r"\D", "", text) if digits else _normal(text)
         if not text or not wanted:
             continue
         match = difflib.SequenceMatcher(None, wanted, text, autojunk=False).find_longest_match()
