@@ -1,6 +1,7 @@
 # FiLot KYC. `make run` and `make test` work on a fresh Debian machine: they create
 # .venv, install the pinned Python packages and, where missing, the Debian packages
-# (Tesseract with Indonesian data, fonts for the card generator, shellcheck for the deploy scripts).
+# (Tesseract with Indonesian data, fonts for the card generator, shellcheck for the deploy scripts,
+# gettext's msgfmt to check the back office's translations).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | cksum | cut -d' ' -f1)
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf shellcheck
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf shellcheck gettext
 
 export FILOT_DATA_DIR
 
@@ -57,6 +58,7 @@ system-packages:
 		[ -f /usr/share/fonts/truetype/$$font ] || missing="$$missing $$font"; \
 	done; \
 	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then $(call apt_install,$(SYSTEM_PACKAGES)); fi
 
 # The admin's browser tests drive Debian's chromium through Playwright (never a

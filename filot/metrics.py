@@ -215,6 +215,48 @@ class DocumentStatusCollector:
         yield _collector_up("documents", True)
 
 
+class ReviewQueueCollector:
+    """The reviewers' queue, from the database: `filot_reviews_waiting` (reviews open to a
+    decision), `filot_review_oldest_waiting_seconds` (how long the applicant at the head
+    of the queue has waited; 0 when none waits) and `filot_review_sla_breaches_total`
+    (reviews that waited past REVIEW_SLA_HOURS: decided late, or still undecided past
+    it; it only grows, since reviews are never deleted)."""
+
+    WAITING = ("open", "claimed", "forwarded")  # reviews.models.WORKABLE_STATES
+
+    def collect(self) -> Iterator[Metric]:
+        from django.apps import apps
+        from django.db import DatabaseError
+        from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q
+        from prometheus_client.core import CounterMetricFamily
+
+        review = apps.get_model("reviews", "ManualReview")
+        now, sla = timezone.now(), dt.timedelta(hours=settings.REVIEW_SLA_HOURS)
+        waited = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
+        try:
+            queue = review.objects.filter(state__in=self.WAITING).aggregate(
+                n=Count("pk"), oldest=Min("created_at")
+            )
+            late = review.objects.annotate(waited=waited).filter(
+                Q(completed_at__isnull=False, waited__gt=sla)
+                | Q(completed_at__isnull=True, created_at__lt=now - sla)
+            )
+            breaches = late.count()
+        except DatabaseError as error:
+            log.warning("metrics_review_queue_failed", error=str(error))
+            yield _collector_up("reviews", False)
+            return
+        oldest = (now - queue["oldest"]).total_seconds() if queue["oldest"] else 0.0
+        yield GaugeMetricFamily("filot_reviews_waiting", "Reviews open to a decision.", value=queue["n"])
+        yield GaugeMetricFamily(
+            "filot_review_oldest_waiting_seconds", "Seconds the oldest open review has waited.", value=oldest
+        )
+        yield CounterMetricFamily(
+            "filot_review_sla_breaches", "Reviews that waited past the review SLA.", value=breaches
+        )
+        yield _collector_up("reviews", True)
+
+
 def internal_access_refusal(authorization: str) -> tuple[int, str] | None:
     """None when `authorization` carries the service key; else the status and message to answer."""
     key = settings.SERVICE_INTERNAL_KEY
@@ -244,5 +286,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     refusal = internal_access_refusal(request.headers.get("Authorization", ""))
     if refusal is not None:
         return refusal_response(*refusal)
-    scrape = Scrape([process_metrics(), QueueLengthCollector(), DocumentStatusCollector()])
+    scrape = Scrape(
+        [process_metrics(), QueueLengthCollector(), DocumentStatusCollector(), ReviewQueueCollector()]
+    )
     return HttpResponse(generate_latest(scrape), content_type=CONTENT_TYPE_LATEST)

@@ -111,6 +111,9 @@ MIDDLEWARE = [
     # Before anything reads the Host header (SecurityMiddleware exempts the probe paths).
     "filot.probes.ProbeHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    # Reviewers read the back office in Indonesian unless they chose English.
+    "reviews.locale.BackOfficeLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -161,7 +164,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The API answers in English unless a client asks for Indonesian (Accept-Language);
+# the reviewers' back office (/admin/) starts in BACK_OFFICE_LANGUAGE.
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+BACK_OFFICE_LANGUAGE = "id"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
@@ -490,6 +498,8 @@ BULI2_CALLBACK_MAX_AGE_SECONDS = 300
 # --- reviewers' back office ----------------------------------------------------------
 # How long a reviewer's claim on a review holds before anyone else may take it.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", 30, minimum=1, maximum=24 * 60)
+# How long an applicant may wait for a reviewer before the review is late (the SLA).
+REVIEW_SLA_HOURS = env.int("REVIEW_SLA_HOURS", 24, minimum=1, maximum=24 * 14)
 # Admin log-in attempts (POSTs) per client address and per email.
 ADMIN_LOGIN_RATE_LIMIT = env.str("ADMIN_LOGIN_RATE_LIMIT", "5/m")
 

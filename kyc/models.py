@@ -225,6 +225,13 @@ class Document(ConcurrentTransitionMixin, models.Model):
     def send_to_review(self) -> None:
         pass
 
+    @transition(field=status, source=Status.NEEDS_REVIEW, target=Status.NEEDS_REVIEW)
+    def rescore(self, *, score: int, reasons: list[dict]) -> None:
+        # New evidence (the applicant's KTP arrived after their NPWP): the score and its
+        # reasons change, the decision stays with the human already asked.
+        self.score = score
+        self.reasons = reasons
+
     @transition(field=status, source=Status.NEEDS_REVIEW, target=Status.APPROVED)
     def approve(self) -> None:
         self.decided_at = timezone.now()

@@ -43,11 +43,14 @@ NPWP_INVALID = -35
 NO_KTP_ON_FILE = -10
 NPWP_NAME_MISMATCH = -30
 NPWP_NIK_MISMATCH = -35
+KTP_EXPIRED = -30
 
 # Thresholds of the signals.
 MIN_FIELD_CONFIDENCE = 0.6
 NAME_MATCH, NAME_SIMILARITY = 0.9, 0.75
 MIN_SHARPNESS, MAX_GLARE, MIN_CARD_WIDTH_PX = 20.0, 0.05, 500.0
+# The day a KTP's validity is judged on: Western Indonesia Time, where the cards are issued.
+JAKARTA = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 @dataclass(frozen=True)
@@ -97,12 +100,14 @@ def evaluate(
     applicant: Applicant,
     nik_verified_elsewhere: Callable[[str], bool],
     ktp_fields: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
 ) -> Evaluation:
     """Score one reading (the OCR contract dict: doc_type, fields, confidence, quality, error).
 
     `nik_verified_elsewhere(nik)` tells whether another account already holds a verified
     card with this NIK. `ktp_fields` are the fields of the same applicant's KTP, for
-    checking an NPWP against it (None when they have no KTP on file).
+    checking an NPWP against it (None when they have no KTP on file). `today` (default:
+    the date in Jakarta) is the day a KTP's `valid_until` is compared with.
     """
     read_type = reading.get("doc_type") or UNKNOWN
     if reading.get("error") or read_type not in REQUIRED_FIELDS:
@@ -125,6 +130,7 @@ def evaluate(
     reasons += _field_signals(read_type, fields, confidence)
     if read_type == KTP:
         reasons += _nik_signals(fields)
+        reasons += _validity_signals(fields, today or dt.datetime.now(JAKARTA).date())
     else:
         reasons += _npwp_signals(fields, ktp_fields)
     reasons += _profile_signals(read_type, fields, applicant)
@@ -197,6 +203,23 @@ def _nik_signals(fields: Mapping) -> list[Reason]:
         ]
     return [
         Reason("nik_consistent", 0, "The NIK is valid and agrees with the birth date and gender on the card.")
+    ]
+
+
+def _validity_signals(fields: Mapping, today: dt.date) -> list[Reason]:
+    """A KTP whose printed `valid_until` date has passed ("SEUMUR HIDUP" never expires)."""
+    try:
+        valid_until = dt.date.fromisoformat(fields.get("valid_until", ""))
+    except ValueError:
+        return []  # absent, lifelong, or not a date: nothing to hold against the card
+    if valid_until >= today:
+        return []
+    return [
+        Reason(
+            "ktp_expired",
+            KTP_EXPIRED,
+            f"The KTP's validity ended on {valid_until.isoformat()}.",
+        )
     ]
 
 

@@ -7,6 +7,7 @@ personal data), and returns the reading's storage key for the next actor of the
 pipeline. It never touches the database.
 """
 
+import io
 import json
 import time
 
@@ -52,6 +53,23 @@ def store_reading_once(key: str, sealed: bytes, *, document_id: str) -> None:
         default_storage.delete(saved)
 
 
+def store_card_image(card_image: object, reading_key: str) -> str | None:
+    """The flattened, upright card the engine read, beside its reading (private, like the
+    original), for reviewers: its key, or None when no card was flattened."""
+    if card_image is None:
+        return None
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(card_image)).save(buffer, "JPEG", quality=90)
+    folder, name = reading_key.rsplit("/", 1)
+    key = f"{folder}/{name.replace('reading', 'card', 1).removesuffix('.json')}.jpeg"
+    if default_storage.exists(key):
+        return key  # a retry of this message: the first copy's card stands, like its reading
+    return default_storage.save(key, ContentFile(buffer.getvalue()))
+
+
 def publish_result(payload: dict) -> None:
     """At-most-once notification; the database stays the source of truth."""
     if not settings.REDIS_URL:
@@ -82,6 +100,7 @@ def recognize(document_id: str, storage_key: str, doc_type: str) -> str:
     record = {**contract, "checks": reading.checks, "providers": reading.providers, "lines": reading.lines}
     message = CurrentMessage.get_current_message()
     key = reading_key(storage_key, message.message_id if message is not None else None)
+    record["card_image_key"] = store_card_image(reading.card_image, key)
     sealed = sealing.seal(json.dumps(record).encode(), public_key=settings.READING_PUBLIC_KEY)
     store_reading_once(key, sealed, document_id=document_id)
     log.info(

@@ -24,7 +24,7 @@ from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
 from kyc.images import private_response, stored_image
 from kyc.models import DocType
-from reviews import reveals, selectors, services
+from reviews import cases, reveals, selectors, services
 from reviews.forms import ReviewActionForm
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
 from reviews.redaction import UnreadableImage, blurred_card
@@ -187,6 +187,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         return [
             path("<uuid:review_id>/review/", view(self.review_view), name="reviews_manualreview_review"),
             path("<uuid:review_id>/image/", view(self.image_view), name="reviews_manualreview_image"),
+            *cases.urls(self.admin_site),
             *super().get_urls(),
         ]
 

@@ -25,9 +25,11 @@ from kyc.services.audit import (
 from kyc.services.decisions import (
     decide_document,
     ingest_reading,
+    ktp_fields_on_file,
     nik_verified_elsewhere,
     save_reading,
     scoring_inputs,
+    stored_reading,
 )
 from kyc.services.documents import dispatch_ocr, fail_ocr, start_kyc_workflow, submit_document
 from kyc.services.privacy import (
@@ -41,6 +43,7 @@ from kyc.services.privacy import (
     scrub_document,
 )
 from kyc.services.reaper import ReaperReport, ocr_backlog, reap_stuck_documents
+from kyc.services.rescoring import rescore_document, rescore_npwps_after_ktp
 from kyc.services.retention import PurgeReport, purge_document, purge_expired_data, run_retention_purge
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "export_personal_data",
     "fail_ocr",
     "ingest_reading",
+    "ktp_fields_on_file",
     "lift_legal_hold",
     "lock_document",
     "nik_verified_elsewhere",
@@ -68,11 +72,14 @@ __all__ = [
     "redeem_refresh_token",
     "register_user",
     "remove_document_files",
+    "rescore_document",
+    "rescore_npwps_after_ktp",
     "run_retention_purge",
     "save_reading",
     "scoring_inputs",
     "scrub_document",
     "start_kyc_workflow",
+    "stored_reading",
     "submit_document",
     "transition_document",
     "update_profile",

@@ -20,6 +20,7 @@ from kyc.crypto import nik_blind_index, open_reading_blob
 from kyc.integrations.resubmission import request_retake_by_scorer
 from kyc.models import VERIFIED_STATUSES, DocType, Document, OcrResult, Profile, Status, User
 from kyc.services.audit import apply_transition
+from kyc.services.locks import lock_applicant
 from kyc.signals import document_needs_review
 
 log = structlog.get_logger(__name__)
@@ -99,6 +100,7 @@ def scoring_inputs(*, document: Document) -> ScoringInputs:
     """The applicant's declared identity, the duplicate-identity check and, for an NPWP,
     the fields of their KTP on file."""
     owner = document.owner
+    lock_applicant(owner_id=owner.pk)
     return ScoringInputs(
         applicant=_applicant(owner),
         nik_verified_elsewhere=lambda nik: nik_verified_elsewhere(nik=nik, owner=owner),
@@ -129,6 +131,9 @@ def decide_document(*, document: Document, evaluation: scoring.Evaluation) -> st
         apply_transition(document, _DECIDE[outcome], reason=_decision_reason(outcome, evaluation))
     if outcome == Status.NEEDS_REVIEW:
         document_needs_review.send(sender=Document, document=document)
+    from kyc.services.rescoring import rescore_npwps_after_ktp  # rescoring scores with this module
+
+    rescore_npwps_after_ktp(ktp=document)
     uploaded_at = document.created_at
     transaction.on_commit(lambda: metrics.record_decision(outcome=outcome, uploaded_at=uploaded_at))
     return outcome
@@ -190,3 +195,18 @@ def _ktp_fields_on_file(document: Document) -> dict | None:
         .first()
     )
     return dict(result.fields) if result is not None else None
+
+
+# --- for reviewers ------------------------------------------------------------------
+def stored_reading(*, reading_key: str) -> dict:
+    """The whole reading the OCR stored (its lines and boxes, the flattened card's key);
+    empty when it is gone or damaged: the case page then shows the saved fields only."""
+    try:
+        return _load_reading(reading_key)
+    except (OSError, ValueError):
+        return {}
+
+
+def ktp_fields_on_file(*, document: Document) -> dict | None:
+    """For an NPWP, the KTP fields it was (or would now be) scored against."""
+    return _ktp_fields_on_file(document)

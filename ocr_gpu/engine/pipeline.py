@@ -58,6 +58,7 @@ def _run(
         raise Unreadable("no text found")
     before = LineReader.calls
     lines, reading.upside_down, gray = recognize(cv2.cvtColor(located.card, cv2.COLOR_RGB2GRAY), boxes)
+    reading.card_image = located.card[::-1, ::-1] if reading.upside_down else located.card
     clock.lap("recognize")
     rows = group_rows(lines)
     reading.doc_type, parsed = parse(rows, hint)

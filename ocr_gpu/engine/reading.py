@@ -18,6 +18,8 @@ class CardReading:
     checks: list[dict[str, str]] = field(default_factory=list)
     tesseract_calls: int = 0
     upside_down: bool = False
+    # The flattened card as the engine read it, upright (RGB array, the lines' frame).
+    card_image: object = field(default=None, repr=False, compare=False)
 
     def to_contract(self) -> dict:
         """Exactly the contract's keys but `file`, which the caller adds first."""

@@ -9,6 +9,7 @@ from reviews.services.reviewers import (
     REVIEWERS_GROUP,
     ensure_reviewer,
     ensure_reviewers_group,
+    register_reviewer,
 )
 from reviews.services.workflow import (
     BULI2,
@@ -38,6 +39,7 @@ __all__ = [
     "open_manual_review",
     "record_buli2_callback",
     "record_nik_reveal",
+    "register_reviewer",
     "release_review",
     "reopen_review",
 ]

@@ -42,3 +42,24 @@ def ensure_reviewer(*, email: str, password: str) -> tuple[object, bool]:
     user.save()
     user.groups.add(group)
     return user, created
+
+
+@transaction.atomic
+def register_reviewer(*, email: str, password: str, can_reveal: bool) -> tuple[object, bool]:
+    """A production reviewer: staff in the Reviewers group, the password checked by the
+    site's validators, and the audited NIK reveal granted to this person or taken back."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.validators import validate_email
+
+    email = email.strip().lower()
+    validate_email(email)
+    User = get_user_model()
+    existing = User.objects.filter(email=email).first()
+    validate_password(password, user=existing or User(email=email))
+    user, created = ensure_reviewer(email=email, password=password)
+    reveal = Permission.objects.get(content_type__app_label="reviews", codename="reveal_nik")
+    if can_reveal:
+        user.user_permissions.add(reveal)
+    else:
+        user.user_permissions.remove(reveal)
+    return user, created
