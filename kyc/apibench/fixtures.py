@@ -8,9 +8,9 @@ import uuid
 from pathlib import Path
 
 from django.utils import timezone
-from ocr_gpu.engine.cards import render_card
 from rest_framework_simplejwt.tokens import AccessToken
 
+from cardgen.cards import render_card
 from kyc.apibench.urls import CEILING_PATH
 from kyc.models import ActorKind, Document, DocumentTransition, OcrResult, Profile, Status, User
 

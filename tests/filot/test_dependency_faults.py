@@ -12,8 +12,8 @@ import time
 
 import pytest
 import requests
-from ocr_gpu.engine.cards import render_card
 
+from cardgen.cards import render_card
 from kyc.models import Document, Status
 from tests.stack import LocalStack, PrivatePostgres
 

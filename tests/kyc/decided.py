@@ -9,11 +9,11 @@ import uuid
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from ocr_gpu.engine.npwp_number import luhn_check_digit
 
+from idnumbers.nik import make_nik
+from idnumbers.npwp import luhn_check_digit
 from kyc import scoring, services
 from kyc.models import Document
-from ocr_gpu.engine.nik import make_nik
 from tests.factories import document_row
 
 BIRTH = dt.date(1990, 8, 17)

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
+from idnumbers.nik import make_nik
 from kyc.models import DocumentTransition, Profile, Status
-from ocr_gpu.engine.nik import make_nik
 from tests.kyc.decided import BIRTH, NAME, decide_reading, ktp_reading, npwp_reading
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from ocr_gpu.engine.cards import render_card
 from PIL import Image
 
+from cardgen.cards import render_card
 from kyc.models import Document
 from tests.stack import LocalStack
 

@@ -19,7 +19,7 @@ SEED = 20261122
 
 @functools.cache
 def clean_card(doc_type: str, skip: int = 0) -> tuple[object, bytes]:
-    from ocr_gpu.engine.cards import render_card
+    from cardgen.cards import render_card
 
     for index in range(200):
         card, jpeg = render_card(SEED, index)
@@ -57,9 +57,9 @@ def read_and_decide(owner: object, doc_type: str, jpeg: bytes) -> Document:
 
 def npwp_of(ktp: object) -> bytes:
     """A clean NPWP photo in the KTP holder's name and NIK (an old 15-digit number)."""
-    from ocr_gpu.engine.cardart import draw_card
-    from ocr_gpu.engine.cardphotos import photograph
-    from ocr_gpu.engine.cards import Card, make_card
+    from cardgen.cardart import draw_card
+    from cardgen.cardphotos import photograph
+    from cardgen.cards import Card, make_card
 
     for index in range(200):
         card, rng = make_card(SEED, index)

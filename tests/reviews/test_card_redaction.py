@@ -37,7 +37,7 @@ def read_number(jpeg: bytes, doc_type: str) -> dict:
 
 @pytest.mark.parametrize("index", [0, 3])
 def test_the_blurred_card_has_no_readable_nik_but_the_original_does(index):
-    from ocr_gpu.engine.cards import render_card
+    from cardgen.cards import render_card
 
     made, jpeg = render_card(20261122, index)  # a KTP and an NPWP, clean and hard, flat and in a photo
     number = made.fields.get("npwp" if made.doc_type == "NPWP" else "nik")

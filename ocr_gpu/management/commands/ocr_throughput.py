@@ -15,10 +15,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cardgen.cards import render_card
+from ocr_gpu.config import engine_config
+
 # The engine and the card generator, one import line each.
 from ocr_gpu.engine import EngineConfig, read_card, warm_up
-from ocr_gpu.engine.cards import render_card
-from ocr_gpu.management.commands._engine import engine_config
 
 STAGES = ("decode", "locate", "detect", "recognize", "parse", "total")
 _DONE = None
