@@ -3,7 +3,8 @@
 A value is accepted when both readers agree, or when exactly one reading passes the
 field's own check (NIK structure, NPWP check digit, date validity, vocabulary); when both
 pass and disagree, neither is taken. Free text (the name) has no check: there only
-agreement counts, and it lifts a reading Tesseract was unsure of over the free-text floor.
+agreement counts: it lifts a reading Tesseract was unsure of over the free-text floor, and
+two readings that differ leave the field absent.
 """
 
 from collections.abc import Callable
@@ -53,7 +54,8 @@ def second_opinion(
     ]
     if not unsure:
         return parsed
-    crops = [crop_line(gray, line.x0, line.y0, line.x1, line.y1) for _, line in unsure]
+    # Wider than Tesseract's crops: DBNet's box can end inside a thin last letter (WNI's I).
+    crops = [crop_line(gray, line.x0, line.y0, line.x1 + 0.5 * line.height, line.y1) for _, line in unsure]
     for (key, line), second in zip(unsure, second_reader(config).read(crops), strict=True):
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
     return parsed
@@ -64,9 +66,14 @@ def _weigh(
 ) -> Parsed:
     first = line.text, line.confidence
     if key in _FREE_TEXT:
-        if text and word_text(text) == word_text(first[0]) and first[1] < FREE_TEXT_FLOOR:
+        if word_text(text).replace(" ", "") == word_text(first[0]).replace(" ", ""):
+            if first[1] >= FREE_TEXT_FLOOR:
+                return parsed
             line.confidence = FREE_TEXT_FLOOR  # two readers agree: as sure as free text needs
             return reparse()
+        parsed.fields.pop(key, None)  # two readings of unsure free text that differ: neither
+        parsed.confidence.pop(key, None)
+        parsed.flag(f"{key}_readers_disagree", "the two recognizers read this line differently")
         return parsed
     before = _values(parsed, key)
     line.text, line.confidence = text, confidence
