@@ -28,6 +28,7 @@ def engine_config() -> object:
         gpu_enabled=settings.OCR_GPU_ENABLED,
         autofallback=settings.OCR_GPU_AUTOFALLBACK,
         model_path=settings.OCR_DETECTION_MODEL_PATH or None,
+        second_opinion=settings.OCR_SECOND_OPINION,
     )
 
 
