@@ -94,7 +94,9 @@ def _fails(parsed: Parsed, key: str, wanted: tuple[str, ...]) -> bool:
     return key == "birth" and any(check["code"] == "nik_birth_date_mismatch" for check in parsed.checks)
 
 
-def reread_unchecked(parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed]) -> Parsed:
+def reread_unchecked(
+    parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed], skip: set[str] | frozenset = frozenset()
+) -> Parsed:
     """Read again, two other ways, the KTP values that did not check out; keep what checks.
 
     Only fields with a check (a date, a vocabulary, the RT/RW form) are read again: for a
@@ -102,7 +104,7 @@ def reread_unchecked(parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Par
     """
     reader = line_reader()
     for key, (wanted, characters) in _CHECKABLE.items():
-        if not _fails(parsed, key, wanted):
+        if key in skip or not _fails(parsed, key, wanted):
             continue
         for line in parsed.lines_of.get(key, []):
             first = line.text, line.confidence
