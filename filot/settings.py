@@ -510,6 +510,7 @@ OCR_GPU_CONCURRENCY = env.int("OCR_GPU_CONCURRENCY", 1, minimum=1, maximum=64)
 OCR_GPU_MAX_RETRIES = env.int("OCR_GPU_MAX_RETRIES", 3, minimum=0, maximum=20)
 OCR_GPU_PUBLISH_CHANNEL = env.str("OCR_GPU_PUBLISH_CHANNEL", "filot:ocr:gpu:results")
 OCR_DETECTION_MODEL_PATH = env.str("OCR_DETECTION_MODEL_PATH", "")
+OCR_SECOND_OPINION = env.bool("OCR_SECOND_OPINION", True)
 # Retries of a failed OCR read: exponential backoff with jitter between these bounds.
 OCR_RETRY_MIN_BACKOFF_MS = env.int("OCR_RETRY_MIN_BACKOFF_MS", 2_000, minimum=100)
 OCR_RETRY_MAX_BACKOFF_MS = env.int("OCR_RETRY_MAX_BACKOFF_MS", 60_000, minimum=100)

@@ -14,4 +14,5 @@ def engine_config() -> EngineConfig:
         gpu_enabled=settings.OCR_GPU_ENABLED,
         autofallback=settings.OCR_GPU_AUTOFALLBACK,
         model_path=settings.OCR_DETECTION_MODEL_PATH or None,
+        second_opinion=settings.OCR_SECOND_OPINION,
     )

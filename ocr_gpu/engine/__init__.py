@@ -24,5 +24,10 @@ def warm_up(config: EngineConfig | None = None) -> list[str]:
     from ocr_gpu.engine.detect import load_detector
     from ocr_gpu.engine.recognize import line_reader
 
+    config = config or EngineConfig()
     line_reader()
-    return list(load_detector(config or EngineConfig()).providers)
+    if config.second_opinion:
+        from ocr_gpu.engine.second import second_reader
+
+        second_reader(config)
+    return list(load_detector(config).providers)

@@ -83,7 +83,20 @@ def reread_numbers(rows: list[Row], doc_type: str, parsed: Parsed, gray: np.ndar
     return parsed
 
 
-def reread_unchecked(parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed]) -> Parsed:
+def _fails(parsed: Parsed, key: str, wanted: tuple[str, ...]) -> bool:
+    """Whether a KTP value did not check out: absent, or a birth date the NIK contradicts.
+
+    A contradiction is read again, not resolved: only a reading that agrees with the NIK
+    replaces the first, so a card that really prints another date keeps its flag.
+    """
+    if not all(name in parsed.fields for name in wanted):
+        return True
+    return key == "birth" and any(check["code"] == "nik_birth_date_mismatch" for check in parsed.checks)
+
+
+def reread_unchecked(
+    parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed], skip: set[str] | frozenset = frozenset()
+) -> Parsed:
     """Read again, two other ways, the KTP values that did not check out; keep what checks.
 
     Only fields with a check (a date, a vocabulary, the RT/RW form) are read again: for a
@@ -91,7 +104,7 @@ def reread_unchecked(parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Par
     """
     reader = line_reader()
     for key, (wanted, characters) in _CHECKABLE.items():
-        if all(name in parsed.fields for name in wanted):
+        if key in skip or not _fails(parsed, key, wanted):
             continue
         for line in parsed.lines_of.get(key, []):
             first = line.text, line.confidence
@@ -100,11 +113,11 @@ def reread_unchecked(parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Par
                 again = reader.read(crop, characters if restrict else "")
                 line.text, line.confidence = again.text, again.confidence
                 trial = reparse()
-                if all(name in trial.fields for name in wanted) and len(trial.fields) >= len(parsed.fields):
+                if not _fails(trial, key, wanted) and len(trial.fields) >= len(parsed.fields):
                     parsed = trial
                     break
                 line.text, line.confidence = first
-            if all(name in parsed.fields for name in wanted):
+            if not _fails(parsed, key, wanted):
                 break
     return parsed
 

@@ -3,7 +3,8 @@
 A value is accepted when both readers agree, or when exactly one reading passes the
 field's own check (NIK structure, NPWP check digit, date validity, vocabulary); when both
 pass and disagree, neither is taken. Free text (the name) has no check: there only
-agreement counts, and it lifts a reading Tesseract was unsure of over the free-text floor.
+agreement counts: it lifts a reading Tesseract was unsure of over the free-text floor, and
+two readings that differ leave the field absent.
 """
 
 from collections.abc import Callable
@@ -40,9 +41,14 @@ def _values(parsed: Parsed, key: str) -> tuple[str, ...] | None:
     return values if all(values) else None
 
 
+def disputed_fields(key: str) -> tuple[str, ...]:
+    return _KEY_FIELDS[key][0] if key in _KEY_FIELDS else (key,)
+
+
 def second_opinion(
     parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed], config: EngineConfig
-) -> Parsed:
+) -> tuple[Parsed, set[str]]:
+    """The card's fields after the second opinion, and the label keys the readers disputed."""
     from ocr_gpu.engine.second import second_reader
 
     unsure = [
@@ -51,11 +57,26 @@ def second_opinion(
         for line in parsed.lines_of.get(key, [])
         if line.confidence < UNSURE
     ]
+    disputed: set[str] = set()
     if not unsure:
-        return parsed
-    crops = [crop_line(gray, line.x0, line.y0, line.x1, line.y1) for _, line in unsure]
+        return parsed, disputed
+    # Wider than Tesseract's crops: DBNet's box can end inside a thin last letter (WNI's I).
+    crops = [crop_line(gray, line.x0, line.y0, line.x1 + 0.5 * line.height, line.y1) for _, line in unsure]
     for (key, line), second in zip(unsure, second_reader(config).read(crops), strict=True):
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
+        if any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
+            disputed.add(key)
+    return parsed, disputed
+
+
+def settle_disputes(parsed: Parsed, disputed: set[str]) -> Parsed:
+    """Disputed fields stay out whatever a later re-parse read: a third reading is no tie-break."""
+    for key in sorted(disputed):
+        for name in disputed_fields(key):
+            parsed.fields.pop(name, None)
+            parsed.confidence.pop(name, None)
+        if not any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
+            parsed.flag(f"{key}_readers_disagree", "the two recognizers read this line differently")
     return parsed
 
 
@@ -64,9 +85,14 @@ def _weigh(
 ) -> Parsed:
     first = line.text, line.confidence
     if key in _FREE_TEXT:
-        if text and word_text(text) == word_text(first[0]) and first[1] < FREE_TEXT_FLOOR:
+        if word_text(text).replace(" ", "") == word_text(first[0]).replace(" ", ""):
+            if first[1] >= FREE_TEXT_FLOOR:
+                return parsed
             line.confidence = FREE_TEXT_FLOOR  # two readers agree: as sure as free text needs
             return reparse()
+        parsed.fields.pop(key, None)  # two readings of unsure free text that differ: neither
+        parsed.confidence.pop(key, None)
+        parsed.flag(f"{key}_readers_disagree", "the two recognizers read this line differently")
         return parsed
     before = _values(parsed, key)
     line.text, line.confidence = text, confidence

@@ -12,7 +12,7 @@ from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row
 from ocr_gpu.engine.parse import parse, reparse_ktp
 from ocr_gpu.engine.rereading import reread_numbers, reread_unchecked, reread_unsure
-from ocr_gpu.engine.secondopinion import second_opinion
+from ocr_gpu.engine.secondopinion import second_opinion, settle_disputes
 
 
 def verify(
@@ -21,10 +21,11 @@ def verify(
     def reparse() -> Parsed:
         return reparse_ktp(rows) if doc_type == "KTP" else parse(rows, doc_type)[1]
 
+    disputed: set[str] = set()
     if config is not None and config.second_opinion:
-        parsed = second_opinion(parsed, gray, reparse, config)
+        parsed, disputed = second_opinion(parsed, gray, reparse, config)
     parsed = reread_numbers(rows, doc_type, parsed, gray, parse)
     if doc_type == "KTP":
-        parsed = reread_unchecked(parsed, gray, reparse)
+        parsed = reread_unchecked(parsed, gray, reparse, skip=disputed)
         parsed = reread_unsure(parsed, gray, reparse)
-    return parsed
+    return settle_disputes(parsed, disputed)

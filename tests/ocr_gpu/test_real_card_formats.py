@@ -101,3 +101,12 @@ def test_a_16_digit_npwp_reads_beside_the_15_digit_one(form: str) -> None:
     assert reading.doc_type == "NPWP"
     assert reading.fields["npwp"] == card.fields["npwp"]
     assert not [check for check in reading.checks if check["code"].startswith("npwp_")]
+
+
+def test_a_nik_that_contradicts_the_printed_birth_date_keeps_both_and_is_flagged() -> None:
+    card = _ktp(9, birth_date="1975-02-11", gender="MALE")
+    card.fields["nik"] = make_nik(card.fields["nik"][:4], 7, dt.date(1975, 6, 21), False, 31)
+    reading = read_card(_photo(card, 9))
+    assert reading.fields["birth_date"] == "1975-02-11"
+    assert reading.fields["nik"] == card.fields["nik"]
+    assert "nik_birth_date_mismatch" in {check["code"] for check in reading.checks}
