@@ -24,6 +24,8 @@ def page_documents_for_user(*, user: User, page: int, page_size: int) -> tuple[l
     in one query (the total is a window over the whole list, computed before the LIMIT).
     An empty page knows no total (None), unless it is the first: then there are none."""
     start = (page - 1) * page_size
+    if start + page_size >= 2**63:  # past any database's OFFSET, and past any real list
+        return [], None
     documents = list(
         list_documents_for_user(user=user).annotate(total=Window(Count("pk")))[start : start + page_size]
     )

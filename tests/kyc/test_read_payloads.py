@@ -140,4 +140,5 @@ def test_the_list_pages_like_drfs_page_number_pagination(alice_api, bob_api, ali
         "results": [],
     }
     assert bob_api.get("/api/v1/documents?page=2").status_code == 404
+    assert alice_api.get("/api/v1/documents?page=18279674815235206441598976").status_code == 404
     assert alice_api.get("/api/v1/documents?page=0").status_code == 400
