@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -125,7 +125,11 @@ class DocumentImageApi(APIView):
     )
     def get(self, request: Request, document_id: str) -> FileResponse:
         document = selectors.get_document_for_user(user=request.user, document_id=document_id)
-        response = FileResponse(default_storage.open(document.storage_key, "rb"))
+        try:
+            image = default_storage.open(document.storage_key, "rb")
+        except OSError as error:  # purged past retention, or erased
+            raise Http404("The image is no longer held.") from error
+        response = FileResponse(image)
         response["Content-Type"] = f"image/{document.detected_type}"
         response["Cache-Control"] = "private, no-store"
         return response
