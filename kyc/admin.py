@@ -186,7 +186,8 @@ class DocumentAdmin(ReadOnlyAdmin):
     fields = (
         "id", "owner", "doc_type", "status", "score", "reasons", "failure_reason", "gpu_processed",
         "attempts", "detected_type", "width", "height", "size_bytes", "correlation_id", "created_at",
-        "updated_at", "decided_at", "review",
+        "updated_at", "decided_at", "review", "consent_notice_version", "consented_at",
+        "personal_data_removed_at", "files_removed_at",
     )  # fmt: skip
     readonly_fields = fields
     inlines = [TransitionInline]

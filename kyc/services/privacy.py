@@ -68,8 +68,9 @@ def record_privacy_event(
 
 # --- removing a document's personal data ---------------------------------------------
 def scrub_document(*, document: Document, at: dt.datetime) -> None:
-    """Remove the personal data of a document the caller has locked; its files go after
-    commit. The anonymised row, its score, reasons and audit trail stay."""
+    """Remove the personal data of a document the caller has locked, in the database.
+    The anonymised row, its score, reasons and audit trail stay. The caller deletes the
+    files once its transaction is over (`remove_files_after`)."""
     OcrResult.objects.filter(document=document).update(fields={}, nik_hash="", checks=[])
     DocumentTransition.objects.filter(document=document, actor_kind__in=FREE_TEXT_ACTORS).exclude(
         reason=""
@@ -80,10 +81,19 @@ def scrub_document(*, document: Document, at: dt.datetime) -> None:
     document.save(update_fields=["sha256", "idempotency_key", "personal_data_removed_at", "updated_at"])
     # Other apps (reviews) scrub what they hold about the document, in this transaction.
     personal_data_removed.send(sender=Document, document=document)
-    document_id, key = document.pk, document.storage_key
-    transaction.on_commit(
-        lambda: remove_document_files(document_id=document_id, storage_key=key), robust=True
-    )
+
+
+def remove_files_after(documents: list[Document]) -> int:
+    """Delete the files of documents whose removal has just committed. Run after the
+    transaction block, never inside it (no storage I/O under row locks); a failure is
+    logged and left to the next purge run (`files_removed_at` stays empty)."""
+    removed = 0
+    for document in documents:
+        try:
+            removed += remove_document_files(document_id=document.pk, storage_key=document.storage_key)
+        except Exception as error:  # storage unreachable: purge_expired_data tries again
+            log.error("document_files_remove_failed", document_id=str(document.pk), error=str(error))
+    return removed
 
 
 def document_files(*, storage_key: str, document_id: uuid.UUID) -> list[str]:
@@ -158,6 +168,7 @@ def erase_personal_data(
         record_privacy_event(
             subject=user, action=PrivacyAction.ERASED, actor_kind=actor_kind, actor_id=actor_id, reason=reason
         )
+    remove_files_after([document for document in documents if document.files_removed_at is None])
     log.info("personal_data_erased", user_id=str(user.pk), documents=len(documents), actor_kind=actor_kind)
     return ErasureReport(user_id=user.pk, documents=[document.pk for document in documents], erased_at=now)
 

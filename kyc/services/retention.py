@@ -19,7 +19,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kyc.models import TERMINAL_STATUSES, ActorKind, Document, LegalHold, PrivacyAction, Status, User
-from kyc.services.privacy import document_files, record_privacy_event, remove_document_files, scrub_document
+from kyc.services.privacy import (
+    document_files,
+    record_privacy_event,
+    remove_document_files,
+    remove_files_after,
+    scrub_document,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +76,7 @@ def purge_document(*, document_id: uuid.UUID, cutoff: dt.datetime, days: int) ->
             actor_kind=ActorKind.SYSTEM,
             reason=f"retention: {days} days",
         )
+    remove_files_after([document])
     return True
 
 
@@ -104,8 +111,8 @@ def purge_expired_data(*, dry_run: bool = False, now: dt.datetime | None = None)
         if dry_run or purge_document(document_id=document_id, cutoff=cutoff, days=days):
             report.purged.append(document_id)
             report.files_removed += files
-    # The documents purged above had their files deleted on commit; this catches any
-    # deletion that failed, now or in an earlier run.
+    # The documents purged above had their files deleted after each commit; this catches
+    # any deletion that failed, now or in an earlier run.
     _remove_leftover_files(report)
     log.info(
         "retention_purge_done",

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import close_old_connections
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from filot.errors import Conflict
 from kyc import services
@@ -49,7 +50,7 @@ def personal_values(fields: dict, email: str) -> list[str]:
 
 @pytest.mark.django_db
 def test_erasure_leaves_no_nik_name_or_image_in_storage_or_database(
-    alice, alice_api, bob_api, rita, settings, approve_everything, django_capture_on_commit_callbacks
+    alice, alice_api, bob_api, rita, settings, approve_everything
 ):
     fields = dict(card()[0].fields)
     declare_profile(alice_api, fields)
@@ -64,9 +65,9 @@ def test_erasure_leaves_no_nik_name_or_image_in_storage_or_database(
     bobs, bob_fields = decided_document(bob_api, index=2)
     transitions = DocumentTransition.objects.filter(document__owner=alice).count()
     assert files_of(settings, alice.id)
+    refresh_token = RefreshToken.for_user(alice)
 
-    with django_capture_on_commit_callbacks(execute=True):  # the files go once the erasure commits
-        response = alice_api.post("/api/v1/me/erasure")
+    response = alice_api.post("/api/v1/me/erasure")
     assert response.status_code == 200, response.content
     assert response.json()["erased"] is True and response.json()["documents"] == 2
 
@@ -85,8 +86,10 @@ def test_erasure_leaves_no_nik_name_or_image_in_storage_or_database(
     assert PrivacyEvent.objects.filter(subject=alice, action="erased", actor_kind="user").count() == 1
     user = User.objects.get(pk=alice.pk)
     assert not user.is_active and user.erased_at is not None and not user.has_usable_password()
-    # The account is deactivated: its token no longer works.
+    # The account is deactivated: its tokens no longer work, nor does its password.
     assert alice_api.get("/api/v1/profile").status_code == 401
+    refresh = bob_api.post("/api/v1/auth/token/refresh", {"refresh": str(refresh_token)}, format="json")
+    assert refresh.status_code == 401
     # Bob's data is untouched.
     assert OcrResult.objects.get(document=bobs).fields == bob_fields and files_of(settings, bobs.owner_id)
 

@@ -68,6 +68,10 @@ def test_purge_respects_age_and_legal_hold_and_leaves_no_file_behind(
         assert not default_storage.exists(document.storage_key)
     assert OcrResult.objects.get(document=old).fields == {}
     assert fields["nik"] not in orm_text()
+    # The applicant still reads the anonymised record; the image is gone (404, not an error).
+    assert alice_api.get(f"/api/v1/documents/{old.id}").json()["status"] == Status.AUTO_APPROVED
+    gone = alice_api.get(f"/api/v1/documents/{old.id}/image")
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
     # Only the recent document's files are left of Alice's; the anonymised record stays.
     assert {path.parent.name for path in files_of(settings, alice.id)} == {str(recent.id)}
     assert (old.status, old.score) == (Status.AUTO_APPROVED, Document.objects.get(pk=old.pk).score)
