@@ -55,7 +55,7 @@ PROFILE = {
 PROFILE_OUT = {**PROFILE, "nik": "3171********0001", "status": "pending"}
 
 #: operationId -> (request example or None, {status: response example})
-EXAMPLES: dict[str, tuple[dict | None, dict[str, object]]] = {
+EXAMPLES: dict[str, tuple[dict | None, dict[str, dict]]] = {
     "v1_auth_register_create": (
         CREDENTIALS,
         {"201": {"id": "0b3c2d1e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "email": CREDENTIALS["email"]}},

@@ -4,6 +4,7 @@ at registration, the client-facing reasons and what never reaches a client."""
 import pytest
 from django.core.management import call_command
 
+from kyc import services
 from kyc.integrations.models import ApiKey, WebhookDelivery
 from kyc.integrations.resubmission import request_resubmission
 from kyc.models import Applicant, Document, DocumentTransition, Status
@@ -98,7 +99,8 @@ def test_an_endpoint_on_loopback_private_or_link_local_addresses_is_refused(sett
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     client = key_client(new_api_key())
     for url in ("http://127.0.0.1:8080/x", "http://10.0.0.5/x", "http://169.254.169.254/latest", "http://[::1]/x",
-                "http://localhost/x", "http://[::ffff:127.0.0.1]/x"):  # fmt: skip
+                "http://localhost/x", "http://[::ffff:127.0.0.1]/x", "http://example.com:99999/x",
+                "http://user:pass@example.com/x", "ftp://example.com/x"):  # fmt: skip
         response = client.post(
             "/api/v1/webhook-endpoints", {"url": url, "events": ["document.decided"]}, format="json"
         )
@@ -251,19 +253,49 @@ def test_a_retake_cannot_be_asked_of_a_decided_document_and_the_409_says_why_in_
     assert "switch" not in message and "method" not in message
 
 
-def test_the_scorer_asks_for_a_retake_when_only_the_photo_quality_fails(alice):
+def decided_by_the_scorer(owner, evaluation) -> Document:
+    """The pipeline's deciding step (as kyc.services.ingest_reading runs it) with this verdict."""
+    from django.db import transaction
+
+    from tests.factories import document_row
+
+    document = document_row(owner)
+    services.transition_document(
+        document_id=document.id, apply=lambda d: d.start_processing(), actor_kind="system"
+    )
+    with transaction.atomic():
+        locked = services.lock_document(document.id)
+        services.save_reading(
+            document=locked, reading={"doc_type": "KTP", "fields": {}}, reading_key="r.json"
+        )
+        services.decide_document(document=locked, evaluation=evaluation)
+    return Document.objects.get(pk=document.id)
+
+
+def test_the_scorer_asks_for_a_retake_when_only_the_photo_quality_fails(settings):
     from kyc import scoring
 
-    document = document_needing_review(alice)  # decided once; the rule itself is pure
-    blurry = scoring.Evaluation(20, (scoring.Reason("image_blurry", -30, "The photo is blurry."),))
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    client = key_client(new_api_key())
+    created = new_applicant(client)
+    new_endpoint(client, "http://127.0.0.1:9/hooks", ["document.decided"])
+    owner = Applicant.objects.get(pk=created["id"]).user
+    glare = scoring.Evaluation(20, (scoring.Reason("image_glare", -40, "Glare covers part of the card."),))
     mismatch = scoring.Evaluation(
-        20, (scoring.Reason("name_mismatch", -30, "x"), scoring.Reason("image_blurry", -30, "x"))
+        20, (scoring.Reason("name_mismatch", -30, "x"), scoring.Reason("image_glare", -30, "x"))
     )
-    from kyc.integrations.resubmission import retake_hint_for
 
-    assert retake_hint_for(blurry) == "blurred"
-    assert retake_hint_for(mismatch) is None
-    assert document.status == Status.NEEDS_REVIEW
+    retake = decided_by_the_scorer(owner, glare)
+    rejected = decided_by_the_scorer(owner, mismatch)
+
+    assert (retake.status, retake.resubmission_hint) == (Status.RESUBMISSION_REQUESTED, "glare")
+    assert retake.transitions.last().actor_kind == "system"
+    assert rejected.status == Status.AUTO_REJECTED  # a better photo would not fix a name mismatch
+    decided = [row.payload["data"] for row in WebhookDelivery.objects.order_by("created_at")]
+    assert [(data["status"], data["reason_codes"]) for data in decided] == [
+        ("resubmission_requested", ["image_glare"]),
+        ("auto_rejected", ["name_mismatch", "image_glare"]),
+    ]
 
 
 def test_unknown_routes_answer_the_json_error_shape(api):
@@ -338,3 +370,29 @@ def test_the_admin_shows_keys_and_deliveries_read_only_and_only_operators_with_t
     assert response.status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_the_old_secret_stops_signing_24_hours_after_a_roll(settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kyc.integrations.delivery import signing_secrets
+    from kyc.integrations.endpoints import roll_webhook_secret
+    from kyc.integrations.models import WebhookEndpoint
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    client = key_client(new_api_key())
+    first = new_endpoint(client, "http://127.0.0.1:9/hooks", ["document.decided"])
+    endpoint, second = roll_webhook_secret(api_key=ApiKey.objects.get(), endpoint_id=first["id"])
+    now = timezone.now()
+
+    assert signing_secrets(endpoint, now + dt.timedelta(hours=23, minutes=59)) == [second, first["secret"]]
+    assert signing_secrets(endpoint, now + dt.timedelta(hours=24, minutes=1)) == [second]
+    stored = WebhookEndpoint.objects.values_list("secrets", flat=True).get()
+    assert second in str(stored)  # decrypted by the field...
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # ...and encrypted in the column
+        cursor.execute("SELECT secrets FROM kyc_webhookendpoint")
+        assert second not in cursor.fetchone()[0]

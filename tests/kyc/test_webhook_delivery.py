@@ -173,3 +173,21 @@ def test_after_a_secret_roll_both_the_new_and_the_old_secret_verify(worker, webh
         "applicant_id", "external_id", "document_id", "doc_type", "status", "decision", "reason_codes",
         "retake_hint",
     }  # fmt: skip
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(worker, webhooks):
+    webhooks.WEBHOOK_RETRY_SCHEDULE_SECONDS = [0]
+    client = key_client(new_api_key())
+    with Receiver(failures=10, fail_status=307) as receiver:
+        needs_review_for(client, receiver, ["document.needs_review"])
+        receiver.wait_for(1)
+        delivery = WebhookDelivery.objects.get()
+        deadline = time.monotonic() + 10
+        while delivery.status == DeliveryStatus.PENDING:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            delivery.refresh_from_db()
+        time.sleep(0.5)
+
+    assert len(receiver.received) == 1
+    assert (delivery.status, delivery.last_response_code) == (DeliveryStatus.FAILED, 307)

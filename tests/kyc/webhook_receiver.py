@@ -30,6 +30,8 @@ class Receiver:
                     receiver.received.append(Received(dict(self.headers.items()), body, self.path))
                     failing = len(receiver.received) <= receiver.failures
                 self.send_response(receiver.fail_status if failing else 204)
+                if failing and 300 <= receiver.fail_status < 400:
+                    self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
