@@ -73,10 +73,11 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_in_indonesian_and_english(
         page.keyboard.press("r")  # reject asks first ...
         page.wait_for_selector("#confirm[open]")
         page.keyboard.press("Escape")  # ... and a change of mind changes nothing
-        page.wait_for_selector("#confirm:not([open])")
+        page.wait_for_selector("#confirm", state="hidden")
         page.keyboard.press("u")  # request a re-upload, confirmed with Enter
         page.wait_for_selector("#confirm[open]")
-        page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         page.wait_for_selector("#case-page")  # the next case: bob's
         seen["next_owner"] = page.inner_text("h1")
 
