@@ -43,7 +43,9 @@ NPWP_INVALID = -35
 NO_KTP_ON_FILE = -10
 NPWP_NAME_MISMATCH = -30
 NPWP_NIK_MISMATCH = -35
-KTP_EXPIRED = -30
+# Enough to send a card to a human, never to reject it alone: e-KTPs printed with a date
+# before the 2013 law are valid for life, so the date is a question, not a verdict.
+KTP_EXPIRED = -15
 
 # Thresholds of the signals.
 MIN_FIELD_CONFIDENCE = 0.6

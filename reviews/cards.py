@@ -147,6 +147,8 @@ def _source_line(name: str, value: str, lines: list[dict]) -> dict | None:
         text = re.sub(r"\D", "", text) if digits else _normal(text)
         if not text or not wanted:
             continue
+        if len(wanted) < 4 and not re.search(rf"(?<![A-Z0-9]){re.escape(wanted)}(?![A-Z0-9])", text):
+            continue  # a short value ("A", "WNI") counts only as a word of its own
         match = difflib.SequenceMatcher(None, wanted, text, autojunk=False).find_longest_match()
         score = match.size / len(wanted) - 0.001 * len(text)  # shorter lines win ties
         if score > best_score:

@@ -19,7 +19,7 @@ from kyc import services as kyc_services
 from kyc.models import ActorKind, Document, Status
 from reviews import cards
 from reviews.models import WORKABLE_STATES, ManualReview
-from reviews.reason_texts import reason_text
+from reviews.reason_texts import REVIEW_ACTIONS, reason_text
 
 QUEUE_LIMIT = 500  # reviews looked at for one page of the queue
 
@@ -181,7 +181,7 @@ def _declared_name(document: Document) -> str:
 
 def audit_trail(*, documents: list[Document]) -> list[dict[str, Any]]:
     """Every document transition and review event of the case, people named by email."""
-    rows, review_word = [], _("review")
+    rows = []
     for document in documents:
         for t in document.transitions.order_by("at", "id"):
             what = f"{document.doc_type}: {t.from_status or '—'} → {t.to_status}"
@@ -190,7 +190,7 @@ def audit_trail(*, documents: list[Document]) -> list[dict[str, Any]]:
             )
         review = _review(document)
         for e in review.events.order_by("at", "id") if review is not None else []:
-            what = f"{document.doc_type}: {review_word} {e.action}"
+            what = f"{document.doc_type}: {REVIEW_ACTIONS.get(e.action, e.action)}"
             rows.append(
                 {"at": e.at, "what": what, "kind": e.actor_kind, "id": e.actor_id, "reason": e.reason}
             )

@@ -53,6 +53,20 @@ DECISION_REASONS = {
 }
 
 
+# What happened to a review, for the audit trail (reviews.models.ReviewAction).
+REVIEW_ACTIONS = {
+    "opened": _("review opened"),
+    "claimed": _("review claimed"),
+    "released": _("claim released"),
+    "forwarded": _("forwarded to BULI2"),
+    "forward_failed": _("forwarding to BULI2 failed"),
+    "completed": _("review completed"),
+    "failed": _("review could not be completed"),
+    "reopened": _("review reopened"),
+    "nik_revealed": _("full NIK revealed"),
+}
+
+
 def reason_text(reason: Mapping) -> str:
     """A scoring reason in the reviewer's language (its stored message as the fallback)."""
     text = SCORING_REASONS.get(str(reason.get("code", "")))

@@ -21,11 +21,11 @@ def codes_and_score(valid_until: str | None, *, today: dt.date | None = TODAY) -
     return {reason.code: reason for reason in evaluation.reasons}, evaluation.score
 
 
-def test_a_ktp_whose_validity_ended_yesterday_is_expired_and_costs_30() -> None:
+def test_a_ktp_whose_validity_ended_yesterday_is_expired_and_costs_15() -> None:
     reasons, score = codes_and_score("2026-11-30")
-    assert reasons["ktp_expired"].effect == KTP_EXPIRED == -30
+    assert reasons["ktp_expired"].effect == KTP_EXPIRED == -15
     assert "2026-11-30" in reasons["ktp_expired"].message
-    assert score == 70
+    assert score == 85
     assert THRESHOLDS["reject_below"] <= score <= THRESHOLDS["approve_above"]  # a human looks at it
 
 

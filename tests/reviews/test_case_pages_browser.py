@@ -65,7 +65,10 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_in_indonesian_and_english(
         seen["crops"] = page.eval_on_selector_all("#fields .crop", "crops => crops.length")
         page.screenshot(path=str(ARTIFACTS / "case-ktp.png"), full_page=True)
         page.locator("#fields").screenshot(path=str(ARTIFACTS / "case-field-crops.png"))
-        page.click(".viewer-toolbar .viewer-rotate-right")  # the viewer rotates
+        page.click("#zoom-in")
+        page.click("#rotate")  # the viewer rotates the card a quarter turn
+        seen["rotated"] = page.eval_on_selector(".viewer-canvas img", "i => i.style.transform")
+        page.click("#fit")
         page.keyboard.press("o")  # the original photo, one key away
         page.wait_for_function(
             "() => document.querySelector('.viewer-canvas img').src.includes('/original/')"
@@ -73,10 +76,11 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_in_indonesian_and_english(
         page.keyboard.press("r")  # reject asks first ...
         page.wait_for_selector("#confirm[open]")
         page.keyboard.press("Escape")  # ... and a change of mind changes nothing
-        page.wait_for_selector("#confirm:not([open])")
+        page.wait_for_selector("#confirm", state="hidden")
         page.keyboard.press("u")  # request a re-upload, confirmed with Enter
         page.wait_for_selector("#confirm[open]")
-        page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         page.wait_for_selector("#case-page")  # the next case: bob's
         seen["next_owner"] = page.inner_text("h1")
 
@@ -100,6 +104,7 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_in_indonesian_and_english(
     src, width, height = seen["shown"]
     assert src.endswith(f"/documents/{ktp.pk}/card/") and (width, height) == (1000, 630)
     assert seen["crops"] >= 10
+    assert "rotate(90deg)" in seen["rotated"]
     assert "Berlaku Hingga" in seen["ktp_fields"] and "struktur valid" in seen["ktp_fields"]
     assert "bob@example.com" in seen["next_owner"]
     assert "Reject" in seen["english_actions"] and "Request re-upload" in seen["english_actions"]

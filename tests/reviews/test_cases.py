@@ -162,3 +162,37 @@ def test_an_upside_down_card_is_shown_upright_with_its_field_crops(rita_client, 
     assert card.fields["nik"] not in html
     anonymous = rita_client.__class__().get(f"{QUEUE}documents/{document.pk}/card/")
     assert anonymous.status_code == 302  # to the log-in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_claiming_next_at_once_get_different_documents(alice, bob, reviewer):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    declare(alice, full_name="Someone Else")
+    declare(bob, full_name="Someone Else")
+    documents = [decide_reading(alice, ktp_reading()), decide_reading(bob, npwp_reading(low=("name",)))]
+    clients = []
+    for email in ("rita@filot.example", "sam@filot.example"):
+        reviewer(email)
+        client = Client()
+        client.login(username=email, password=PASSWORD)
+        clients.append(client)
+    start, answers = threading.Barrier(2), []
+
+    def claim(client: Client) -> None:
+        start.wait()
+        answers.append(client.post(NEXT)["Location"])
+        connection.close()
+
+    threads = [threading.Thread(target=claim, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == sorted(case_url(d.owner, d) for d in documents)
+    reviews = ManualReview.objects.filter(document__in=documents)
+    assert {review.state for review in reviews} == {"claimed"}
+    assert len({review.assignee_id for review in reviews}) == 2

@@ -7,10 +7,18 @@
   if (list && window.Viewer) {
     viewer = new window.Viewer(list, {
       inline: true, navbar: false, title: false, transition: false, backdrop: false,
-      toolbar: { zoomIn: 1, zoomOut: 1, oneToOne: 1, reset: 1, rotateLeft: 1, rotateRight: 1 },
-      initialCoverage: 0.95,
+      toolbar: false, button: false, initialCoverage: 0.95,
     });
   }
+  var views = {
+    "zoom-in": function () { viewer.zoom(0.2); },
+    "zoom-out": function () { viewer.zoom(-0.2); },
+    "fit": function () { viewer.reset(); },
+    "rotate": function () { viewer.rotate(90); },
+  };
+  document.querySelectorAll("[data-view]").forEach(function (button) {
+    button.addEventListener("click", function () { if (viewer) { views[button.dataset.view](); } });
+  });
   var showCard = document.getElementById("show-card"), showOriginal = document.getElementById("show-original");
   var showing = 0, count = list ? list.querySelectorAll("img").length : 0;
   function show(index) { if (viewer && index < count) { viewer.view(index); showing = index; } }
