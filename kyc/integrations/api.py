@@ -8,6 +8,7 @@ of `Accept-Language` (Bahasa Indonesia by default); never a reviewer's note, nev
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +21,7 @@ from kyc import services
 from kyc.integrations import applicants, endpoints, schema
 from kyc.integrations.api_keys import ApiKeyAuthentication
 from kyc.integrations.messages import language_from_header, reason_message, retake_message
-from kyc.integrations.models import ApplicantStatus, WebhookEvent
+from kyc.integrations.models import ApiKey, ApplicantStatus, WebhookEvent
 from kyc.models import DocType, Document, Status
 
 KEY_LIMITS = [(lambda group, request: str(request.user.pk), setting_rate("API_KEY_RATE_LIMIT"))]
@@ -99,6 +100,12 @@ class IntegratorApi(APIView):
     def language(self, request: Request) -> str:
         return language_from_header(request.headers.get("Accept-Language"))
 
+    def key(self, request: Request) -> ApiKey:
+        """The request's key (ApiKeyAuthentication sets `request.auth`; IsAuthenticated refused the rest)."""
+        if not isinstance(request.auth, ApiKey):
+            raise NotAuthenticated()
+        return request.auth
+
     def finalize_response(
         self, request: Request, response: Response, *args: object, **kwargs: object
     ) -> Response:
@@ -133,7 +140,7 @@ class ApplicantsApi(IntegratorApi):
     def post(self, request: Request) -> Response:
         data = self.ApplicantInput(data=request.data)
         data.is_valid(raise_exception=True)
-        applicant = applicants.create_applicant(api_key=request.auth, **data.validated_data)
+        applicant = applicants.create_applicant(api_key=self.key(request), **data.validated_data)
         return Response(
             ClientApplicant(applicant_payload(applicant, self.language(request))).data, status=201
         )
@@ -150,10 +157,10 @@ class ApplicantsApi(IntegratorApi):
         query = self.ApplicantQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         found = applicants.list_applicants_for_key(
-            api_key=request.auth, external_id=query.validated_data.get("external_id")
+            api_key=self.key(request), external_id=query.validated_data.get("external_id")
         )
         paginator = Pagination()
-        page = paginator.paginate_queryset(found, request, view=self)
+        page = paginator.paginate_queryset(found, request, view=self) or []  # None: no page size
         language = self.language(request)
         return paginator.get_paginated_response(
             ClientApplicant([applicant_payload(applicant, language) for applicant in page], many=True).data
@@ -169,7 +176,7 @@ class ApplicantDetailApi(IntegratorApi):
     )
     @rate_limited("api-key", KEY_LIMITS)
     def get(self, request: Request, applicant_id: str) -> Response:
-        applicant = applicants.get_applicant_for_key(api_key=request.auth, applicant_id=applicant_id)
+        applicant = applicants.get_applicant_for_key(api_key=self.key(request), applicant_id=applicant_id)
         return Response(ClientApplicant(applicant_payload(applicant, self.language(request))).data)
 
 
@@ -177,6 +184,8 @@ class ApplicantDocumentsApi(IntegratorApi):
     class DocumentInput(StrictSerializer):
         doc_type = serializers.ChoiceField(choices=DocType.choices)
         file = serializers.FileField(allow_empty_file=True)
+        consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice.")
+        privacy_notice_version = serializers.CharField(max_length=40, required=False)
 
     @extend_schema(
         operation_id="applicants_documents_create",
@@ -194,13 +203,15 @@ class ApplicantDocumentsApi(IntegratorApi):
     def post(self, request: Request, applicant_id: str) -> Response:
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise PayloadTooLarge(f"Uploads are limited to {settings.DOCUMENT_MAX_BYTES} bytes.")
-        applicant = applicants.get_applicant_for_key(api_key=request.auth, applicant_id=applicant_id)
+        applicant = applicants.get_applicant_for_key(api_key=self.key(request), applicant_id=applicant_id)
         data = self.DocumentInput(data=request.data)
         data.is_valid(raise_exception=True)
         document, created = services.submit_document(
             user=applicant.user,
             doc_type=data.validated_data["doc_type"],
             file=data.validated_data["file"],
+            consent=data.validated_data["consent"],
+            notice_version=data.validated_data.get("privacy_notice_version"),
             idempotency_key=request.headers.get("Idempotency-Key", "")[:128] or None,
         )
         body = ClientDocument(document_payload(document, self.language(request))).data
@@ -237,7 +248,7 @@ class WebhookEndpointsApi(IntegratorApi):
     def post(self, request: Request) -> Response:
         data = self.EndpointInput(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint, secret = endpoints.create_webhook_endpoint(api_key=request.auth, **data.validated_data)
+        endpoint, secret = endpoints.create_webhook_endpoint(api_key=self.key(request), **data.validated_data)
         return Response(EndpointWithSecret({**_endpoint(endpoint), "secret": secret}).data, status=201)
 
     @extend_schema(
@@ -247,7 +258,7 @@ class WebhookEndpointsApi(IntegratorApi):
     )
     @rate_limited("api-key", KEY_LIMITS)
     def get(self, request: Request) -> Response:
-        found = endpoints.list_webhook_endpoints(api_key=request.auth)
+        found = endpoints.list_webhook_endpoints(api_key=self.key(request))
         return Response(EndpointOutput([_endpoint(endpoint) for endpoint in found], many=True).data)
 
 
@@ -268,7 +279,7 @@ class WebhookEndpointDetailApi(IntegratorApi):
     )
     @rate_limited("api-key", KEY_LIMITS)
     def delete(self, request: Request, endpoint_id: str) -> Response:
-        endpoints.remove_webhook_endpoint(api_key=request.auth, endpoint_id=endpoint_id)
+        endpoints.remove_webhook_endpoint(api_key=self.key(request), endpoint_id=endpoint_id)
         return Response(status=204)
 
 
@@ -283,5 +294,5 @@ class WebhookSecretRollApi(IntegratorApi):
     )
     @rate_limited("api-key", KEY_LIMITS)
     def post(self, request: Request, endpoint_id: str) -> Response:
-        endpoint, secret = endpoints.roll_webhook_secret(api_key=request.auth, endpoint_id=endpoint_id)
+        endpoint, secret = endpoints.roll_webhook_secret(api_key=self.key(request), endpoint_id=endpoint_id)
         return Response(EndpointWithSecret({**_endpoint(endpoint), "secret": secret}).data)
