@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,7 +40,7 @@ def create_api_key(*, name: str) -> tuple[ApiKey, str]:
     return ApiKey.objects.create(name=name[:100], prefix=prefix, secret_hash=_digest(key)), key
 
 
-def revoke_api_key(*, api_key_id: object) -> ApiKey:
+def revoke_api_key(*, api_key_id: uuid.UUID) -> ApiKey:
     with transaction.atomic():
         api_key = ApiKey.objects.select_for_update().get(pk=api_key_id)
         if api_key.revoked_at is None:

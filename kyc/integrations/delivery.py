@@ -99,7 +99,7 @@ def resolve_target(url: str) -> list[str]:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise UnsafeTarget(f"The host {parts.hostname!r} does not resolve.") from error
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
@@ -131,12 +131,13 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int | None, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
         self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str]) -> int:
@@ -147,7 +148,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> int:
     error: Exception = UnsafeTarget("no address")
     for address in resolve_target(url):
         connection = kind(
-            parts.hostname, parts.port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+            parts.hostname or "", parts.port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
         )
         try:
             connection.request("POST", path, body=body, headers=headers)
