@@ -122,7 +122,7 @@ def _as_drf_exception(exc: Exception) -> Exception:
     return exc
 
 
-def _message_and_details(exc: exceptions.APIException) -> tuple[str, str, Any]:
+def _message_and_details(exc: exceptions.APIException) -> tuple[str | None, str, Any]:
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
         return "validation_error", "The request is not valid.", detail
@@ -135,7 +135,7 @@ def _message_and_details(exc: exceptions.APIException) -> tuple[str, str, Any]:
 def exception_handler(exc: Exception, context: dict) -> Response:
     exc = _as_drf_exception(exc)
     response = drf_exception_handler(exc, context)
-    if response is None:
+    if response is None or not isinstance(exc, exceptions.APIException):
         log.exception("unhandled_exception", path=getattr(context.get("request"), "path", None))
         return Response(error_body(500, "Internal server error."), status=500)
     code, message, details = _message_and_details(exc)
@@ -207,12 +207,13 @@ class ApiResponseMiddleware:
 def _django_handler(status_code: int, message: str) -> Callable[..., HttpResponse]:
     from django.views import defaults
 
-    fallback = {
+    fallbacks: dict[int, Callable[..., HttpResponse]] = {
         400: defaults.bad_request,
         403: defaults.permission_denied,
         404: defaults.page_not_found,
         500: defaults.server_error,
-    }[status_code]
+    }
+    fallback = fallbacks[status_code]
 
     def handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
         if not _wants_json(request):

@@ -12,7 +12,7 @@ import redis
 import structlog
 from django.conf import settings
 from django.db import close_old_connections
-from dramatiq.broker import Broker
+from dramatiq.broker import Broker, MessageProxy
 from dramatiq.brokers.redis import RedisBroker as DramatiqRedisBroker
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage
@@ -75,14 +75,21 @@ class CorrelationMiddleware(dramatiq.Middleware):
     def before_enqueue(self, broker: Broker, message: Message, delay: int) -> None:
         message.options.setdefault("correlation_id", current_correlation_id() or new_correlation_id())
 
-    def before_process_message(self, broker: Broker, message: Message) -> None:
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         structlog.contextvars.bind_contextvars(
             correlation_id=message.options.get("correlation_id") or new_correlation_id(),
             message_id=message.message_id,
             actor=message.actor_name,
         )
 
-    def after_process_message(self, broker: Broker, message: Message, *, result=None, exception=None) -> None:
+    def after_process_message(
+        self,
+        broker: Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         structlog.contextvars.unbind_contextvars("correlation_id", "message_id", "actor")
 
     after_skip_message = after_process_message
@@ -107,7 +114,7 @@ class SchemaVersionMiddleware(dramatiq.Middleware):
     def before_enqueue(self, broker: Broker, message: Message, delay: int) -> None:
         message.options.setdefault("schema_version", MESSAGE_SCHEMA_VERSION)
 
-    def before_process_message(self, broker: Broker, message: Message) -> None:
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         version = message.options.get("schema_version")
         if version not in SUPPORTED_SCHEMA_VERSIONS:
             log.error(
@@ -142,13 +149,20 @@ class InFlightMarkers(dramatiq.Middleware):
         if document_id and isinstance(broker, DramatiqRedisBroker):
             mark_in_flight(broker.client, [document_id])
 
-    def before_process_message(self, broker: Broker, message: Message) -> None:
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         document_id = message.options.get("document_id")
         if document_id:
             with self.lock:
                 self.active[document_id] = self.active.get(document_id, 0) + 1
 
-    def after_process_message(self, broker: Broker, message: Message, *, result=None, exception=None) -> None:
+    def after_process_message(
+        self,
+        broker: Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         document_id = message.options.get("document_id")
         with self.lock:
             if document_id in self.active:
@@ -214,7 +228,7 @@ def queue_length(queue: str) -> int:
     ones a worker holds right now). Raises when the broker cannot be reached."""
     broker = dramatiq.get_broker()
     names = (queue, f"{queue}.DQ")
-    if hasattr(broker, "client"):  # the Redis broker
+    if isinstance(broker, DramatiqRedisBroker):
         return sum(broker.client.llen(f"{broker.namespace}:{name}") for name in names)
     return sum(broker.queues[name].qsize() for name in names if name in broker.queues)
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import structlog
 import structlog.tracebacks
+from structlog.typing import EventDict, Processor
 
 # 15-16 digits, each optionally followed by one '.', '-' or space separator (NPWP is
 # printed as 12.345.678.9-012.345), standing alone: not part of a longer run of digits
@@ -39,13 +40,13 @@ def mask_text(text: str) -> str:
     return _ID_NUMBER.sub(mask_id_number, text)
 
 
-def redact_sensitive_keys(_logger: object, _name: str, event: dict) -> dict:
+def redact_sensitive_keys(_logger: object, _name: str, event: EventDict) -> EventDict:
     for key in event.keys() & _SENSITIVE_KEYS:
         event[key] = "***"
     return event
 
 
-def add_request_correlation_id(_logger: object, _name: str, event: dict) -> dict:
+def add_request_correlation_id(_logger: object, _name: str, event: EventDict) -> EventDict:
     """`django.request` lines ("Not Found: ...") are written after the request's context
     is cleared: take the correlation id from the request they are about, and log the
     request as method and path rather than its repr."""
@@ -71,7 +72,7 @@ def build_logging(*, json: bool, level: str, secrets: Iterable[str], urls: Itera
     _secret_values[:] = sorted(
         {s for s in [*secrets, *_url_passwords(urls)] if s and len(s) >= 8}, key=len, reverse=True
     )
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -88,7 +89,7 @@ def build_logging(*, json: bool, level: str, secrets: Iterable[str], urls: Itera
             exception_formatter=structlog.dev.RichTracebackFormatter(color_system=None, show_locals=False),
         )
     )
-    final = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if json:
         final.append(
             structlog.processors.ExceptionRenderer(

@@ -4,6 +4,8 @@ postprocessing hook, so every operation of /api/schema/ shows one. The integrato
 declares its examples on its views (kyc/integrations/schema.py). The suite checks every
 example against its schema (tests/kyc/test_openapi_examples.py)."""
 
+from typing import Any
+
 DOCUMENT_ID = "3f7a1c2e-9b4d-4e6f-8a1b-5c2d3e4f5a6b"
 AT = "2026-12-01T08:00:09Z"
 CREDENTIALS = {"email": "budi@example.com", "password": "a long passphrase 42"}
@@ -29,7 +31,7 @@ DOCUMENT = {
     "created_at": AT,
     "updated_at": AT,
 }
-STATUS = {
+STATUS: dict[str, Any] = {
     "id": DOCUMENT_ID,
     "status": "auto_approved",
     "score": 96,

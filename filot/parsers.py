@@ -7,6 +7,7 @@ Kept apart from filot.api: DRF's settings import the parser while loading its vi
 """
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import exceptions
@@ -48,7 +49,9 @@ def loads_bounded(body: bytes | str) -> Any:
 class BoundedJSONParser(JSONParser):
     """JSON bodies, refused (400) when nested too deeply (a 1000-deep list was a 500)."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             return check_json_depth(super().parse(stream, media_type, parser_context))
         except RecursionError:

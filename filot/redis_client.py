@@ -6,7 +6,7 @@ to Redis (rate-limit counters in the cache, the broker send of an upload) all fa
 open, so a timeout is survivable; waiting for it on every call is not. After one call
 times out or cannot connect, the breaker makes every other call in this process fail
 at once for REDIS_BREAKER_SECONDS, then lets calls try again. An upload with Redis
-frozen thus costs one timeout at most (REDIS_SOCKET_TIMEOUT_SECONDS), not one per call.
+frozen thus costs one timeout at most (REDIS_SOCKET_TIMEOUT_MS), not one per call.
 """
 
 import threading
@@ -63,8 +63,8 @@ breaker = Breaker()
 def pool_options() -> dict[str, Any]:
     """Connection-pool keyword arguments for every Redis client of the app."""
     return {
-        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS,
-        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_MS / 1000,
+        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT_MS / 1000,
         "health_check_interval": 30,
     }
 

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+from typing import TypedDict
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,7 +27,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT = "filot-reading-v1"
 _DERIVE_INFO = b"filot reading seal key v1"
-_RAW = {"encoding": serialization.Encoding.Raw, "format": serialization.PublicFormat.Raw}
+
+
+class _RawKeyFormat(TypedDict):
+    encoding: serialization.Encoding
+    format: serialization.PublicFormat
+
+
+_RAW: _RawKeyFormat = {"encoding": serialization.Encoding.Raw, "format": serialization.PublicFormat.Raw}
 
 
 class SealError(ValueError):

@@ -13,6 +13,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -444,7 +445,7 @@ SIMPLE_JWT = {
     # Tokens carry a fingerprint of the password hash: a password change ends them all.
     "CHECK_REVOKE_TOKEN": True,
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "FiLot KYC API",
     "DESCRIPTION": "Identity-document verification for Indonesian KTP and NPWP cards.",
     "VERSION": "1.0.0",

@@ -28,6 +28,7 @@ import dramatiq
 import structlog
 from django.conf import settings
 from django.utils.module_loading import import_string
+from dramatiq.broker import MessageProxy
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -185,7 +186,7 @@ class WorkerHttpMiddleware(dramatiq.Middleware):
             self.server.server_close()
             self.server = None
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         queue = _canonical(message.queue_name)
         self.started[message.message_id] = time.perf_counter()
         WORKER_JOBS_IN_FLIGHT.labels(queue=queue).inc()
@@ -196,7 +197,7 @@ class WorkerHttpMiddleware(dramatiq.Middleware):
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: object = None,
         exception: BaseException | None = None,

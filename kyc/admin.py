@@ -21,6 +21,7 @@ from filot.errors import Conflict
 from kyc import services
 from kyc.crypto import mask_nik
 from kyc.models import ActorKind, Document, DocumentTransition, LegalHold, PrivacyEvent, Profile, User
+from kyc.signed_in import signed_in_user
 
 
 class PrivacyActionForm(ActionForm):
@@ -129,11 +130,11 @@ class LegalHoldAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: LegalHold, form: object, change: bool) -> None:
-        hold = services.place_legal_hold(user=obj.user, reason=obj.reason, placed_by=request.user)
+        hold = services.place_legal_hold(user=obj.user, reason=obj.reason, placed_by=signed_in_user(request))
         obj.pk, obj.placed_by, obj.placed_at = hold.pk, hold.placed_by, hold.placed_at
 
     def delete_model(self, request: HttpRequest, obj: LegalHold) -> None:
-        services.lift_legal_hold(user=obj.user, lifted_by=request.user)
+        services.lift_legal_hold(user=obj.user, lifted_by=signed_in_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LegalHold]) -> None:
         for hold in queryset:

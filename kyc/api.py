@@ -1,5 +1,8 @@
 """The client API: parse, call one service or selector, serialize."""
 
+import enum
+from typing import Final, Literal
+
 from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,7 +20,8 @@ from kyc import selectors, services
 from kyc.crypto import mask_nik
 from kyc.images import private_image_response
 from kyc.integrations.applicants import overall_status
-from kyc.models import ActorKind, DocType, Document, OcrResult
+from kyc.models import ActorKind, DocType, Document, OcrResult, Profile
+from kyc.signed_in import signed_in_user
 
 UPLOAD_LIMITS = [("user_or_ip", setting_rate("UPLOAD_RATE_LIMIT")), ("ip", setting_rate("UPLOAD_RATE_LIMIT"))]
 VERIFY_LIMITS = [("user_or_ip", setting_rate("VERIFY_RATE_LIMIT")), ("ip", setting_rate("VERIFY_RATE_LIMIT"))]
@@ -33,7 +37,8 @@ class ReasonSerializer(serializers.Serializer):
 class DocumentOutput(serializers.ModelSerializer):
     reasons = ReasonSerializer(many=True, read_only=True)
     # Not get_fields: that name is Serializer's own method.
-    fields = serializers.SerializerMethodField(method_name="read_fields")
+    # DRF's metaclass moves declared fields out of the class namespace: no clash with `Serializer.fields`.
+    fields = serializers.SerializerMethodField(method_name="read_fields")  # type: ignore[assignment]
     decision = serializers.SerializerMethodField()
 
     class Meta:
@@ -54,7 +59,13 @@ class DocumentOutput(serializers.ModelSerializer):
 # OpenAPI schema; tests/kyc/test_read_payloads.py holds the two equal): building a
 # ModelSerializer per response costs more than the rest of the request.
 _DATETIME = serializers.DateTimeField()  # DRF's own formatting (zone, ISO 8601, "Z")
-_UNKNOWN = object()
+
+
+class _Unknown(enum.Enum):
+    READING = "look the reading up"
+
+
+_UNKNOWN: Final = _Unknown.READING
 
 
 def _masked_fields(reading: OcrResult | None) -> dict[str, str]:
@@ -65,7 +76,9 @@ def _masked_fields(reading: OcrResult | None) -> dict[str, str]:
     return fields
 
 
-def document_payload(document: Document, reading: OcrResult | object | None = _UNKNOWN) -> dict:
+def document_payload(
+    document: Document, reading: OcrResult | Literal[_Unknown.READING] | None = _UNKNOWN
+) -> dict:
     """DocumentOutput's representation. The reading comes from select_related, or is
     given (None for a new upload); otherwise it is looked up."""
     if reading is _UNKNOWN:
@@ -128,7 +141,7 @@ class DocumentsApi(APIView):
         data = self.DocumentsInput(data=request.data)
         data.is_valid(raise_exception=True)
         document, created = services.submit_document(
-            user=request.user,
+            user=signed_in_user(request),
             doc_type=data.validated_data["doc_type"],
             file=data.validated_data["file"],
             consent=data.validated_data["consent"],
@@ -150,7 +163,7 @@ class DocumentsApi(APIView):
         page = query.validated_data.get("page", 1)
         page_size = query.validated_data.get("page_size", Pagination.page_size)
         documents, total = selectors.page_documents_for_user(
-            user=request.user, page=page, page_size=page_size
+            user=signed_in_user(request), page=page, page_size=page_size
         )
         if total is None:
             raise NotFound("Invalid page.")
@@ -172,7 +185,7 @@ class DocumentDetailApi(APIView):
     @extend_schema(responses={200: DocumentOutput, **error_responses(401, 404)})
     def get(self, request: Request, document_id: str) -> Response:
         document = selectors.get_document_for_user(
-            user=request.user, document_id=document_id, with_reading=True
+            user=signed_in_user(request), document_id=document_id, with_reading=True
         )
         return Response(document_payload(document))
 
@@ -183,7 +196,7 @@ class DocumentImageApi(APIView):
         description="The stored (normalized, metadata-free) image, for its owner only.",
     )
     def get(self, request: Request, document_id: str) -> FileResponse:
-        document = selectors.get_document_for_user(user=request.user, document_id=document_id)
+        document = selectors.get_document_for_user(user=signed_in_user(request), document_id=document_id)
         return private_image_response(document)
 
 
@@ -243,10 +256,10 @@ class VerificationEvaluateApi(APIView):
         data = self.VerificationEvaluateInput(data=request.data)
         data.is_valid(raise_exception=True)
         document = selectors.get_document_for_user(
-            user=request.user, document_id=data.validated_data["document_id"]
+            user=signed_in_user(request), document_id=data.validated_data["document_id"]
         )
         services.start_kyc_workflow(document_id=document.id, actor_kind="user", actor_id=str(request.user.id))
-        found = selectors.get_document_status_for_user(user=request.user, document_id=document.id)
+        found = selectors.get_document_status_for_user(user=signed_in_user(request), document_id=document.id)
         return Response(status_payload(found), status=status.HTTP_202_ACCEPTED)
 
 
@@ -254,7 +267,7 @@ class VerificationStatusApi(APIView):
     @extend_schema(responses={200: StatusOutput, **error_responses(401, 404, 429)})
     @rate_limited("verification", VERIFY_LIMITS)
     def get(self, request: Request, document_id: str) -> Response:
-        found = selectors.get_document_status_for_user(user=request.user, document_id=document_id)
+        found = selectors.get_document_status_for_user(user=signed_in_user(request), document_id=document_id)
         return Response(status_payload(found))
 
 
@@ -274,19 +287,19 @@ class ProfileApi(APIView):
         phone = serializers.CharField()
         status = serializers.SerializerMethodField(help_text="The applicant's overall status.")
 
-        def get_status(self, profile: object) -> str:
+        def get_status(self, profile: Profile) -> str:
             return overall_status(user=profile.user)
 
-        def get_nik(self, profile: object) -> str:
+        def get_nik(self, profile: Profile) -> str:
             return mask_nik(profile.nik) if profile.nik else ""
 
     @extend_schema(responses={200: ProfileOutput, **error_responses(401)})
     def get(self, request: Request) -> Response:
-        return Response(self.ProfileOutput(selectors.get_profile(user=request.user)).data)
+        return Response(self.ProfileOutput(selectors.get_profile(user=signed_in_user(request))).data)
 
     @extend_schema(request=ProfileInput, responses={200: ProfileOutput, **error_responses(400, 401)})
     def put(self, request: Request) -> Response:
         data = self.ProfileInput(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = services.update_profile(user=request.user, **data.validated_data)
+        profile = services.update_profile(user=signed_in_user(request), **data.validated_data)
         return Response(self.ProfileOutput(profile).data)

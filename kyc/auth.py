@@ -10,6 +10,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import structlog
 from django.conf import settings
@@ -27,10 +28,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from filot.api import StrictSerializer, error_responses
 from filot.network import client_ip
-from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
+from filot.ratelimits import Limits, RateLimitExceeded, rate_limited, setting_rate
 from kyc import services
+from kyc.models import User
+from kyc.signed_in import signed_in_user
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 def account_key(group: str, request: HttpRequest) -> str:
@@ -43,7 +47,7 @@ def account_key(group: str, request: HttpRequest) -> str:
 
 
 IP_LIMIT = [("ip", setting_rate("AUTH_RATE_LIMIT"))]
-AUTH_LIMITS = [*IP_LIMIT, (account_key, setting_rate("AUTH_RATE_LIMIT"))]
+AUTH_LIMITS: Limits = [*IP_LIMIT, (account_key, setting_rate("AUTH_RATE_LIMIT"))]
 
 
 class TokenPair(serializers.Serializer):
@@ -51,7 +55,7 @@ class TokenPair(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-def token_pair(user: object) -> dict[str, str]:
+def token_pair(user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
@@ -128,7 +132,7 @@ class TokenApi(PublicAuthApi):
         return Response(data.validated_data)
 
 
-def _cache_call(call: Callable, *args: object, **kwargs: object) -> object:
+def _cache_call(call: Callable[..., T], *args: object, **kwargs: object) -> T | None:
     """The counters live in the cache (Redis); when it is down, log-in fails open, loudly."""
     try:
         return call(*args, **kwargs)
@@ -198,5 +202,5 @@ class PasswordApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.PasswordInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.change_password(user=request.user, **data.validated_data)
+        user = services.change_password(user=signed_in_user(request), **data.validated_data)
         return Response(token_pair(user))

@@ -14,6 +14,7 @@ from filot.api import StrictSerializer, error_responses
 from filot.ratelimits import rate_limited, setting_rate
 from kyc import services
 from kyc.models import ActorKind
+from kyc.signed_in import signed_in_user
 
 PRIVACY_LIMITS = [
     ("user_or_ip", setting_rate("VERIFY_RATE_LIMIT")),
@@ -31,7 +32,7 @@ class PersonalDataApi(APIView):
     @rate_limited("privacy", PRIVACY_LIMITS)
     def get(self, request: Request) -> Response:
         data = services.export_personal_data(
-            user=request.user, actor_kind=ActorKind.USER, actor_id=str(request.user.pk)
+            user=signed_in_user(request), actor_kind=ActorKind.USER, actor_id=str(request.user.pk)
         )
         response = Response(data)
         response["Cache-Control"] = "private, no-store"
@@ -59,7 +60,7 @@ class ErasureApi(APIView):
     def post(self, request: Request) -> Response:
         self.ErasureInput(data=request.data or {}).is_valid(raise_exception=True)
         report = services.erase_personal_data(
-            user_id=request.user.pk, actor_kind=ActorKind.USER, actor_id=str(request.user.pk)
+            user_id=signed_in_user(request).pk, actor_kind=ActorKind.USER, actor_id=str(request.user.pk)
         )
         return Response(
             self.ErasureOutput(

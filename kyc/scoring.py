@@ -246,8 +246,8 @@ def _npwp_signals(fields: Mapping, ktp_fields: Mapping | None) -> list[Reason]:
             Reason("no_ktp_on_file", NO_KTP_ON_FILE, "There is no KTP on file to check this NPWP against.")
         )
         return reasons
-    names = fields.get("name"), ktp_fields.get("name")
-    if all(names) and name_similarity(*names) < NAME_SIMILARITY:
+    names = name, ktp_name = fields.get("name"), ktp_fields.get("name")
+    if name and ktp_name and name_similarity(name, ktp_name) < NAME_SIMILARITY:
         reasons.append(
             Reason("npwp_name_mismatch", NPWP_NAME_MISMATCH, "The name on the NPWP differs from the KTP.")
         )

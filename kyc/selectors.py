@@ -1,6 +1,7 @@
 """Reads of personal data, always scoped to who is asking."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,9 @@ def list_documents_for_user(*, user: User) -> QuerySet[Document]:
     return Document.objects.filter(owner=user).select_related("ocr_result").order_by("-created_at", "id")
 
 
-def page_documents_for_user(*, user: User, page: int, page_size: int) -> tuple[list[Document], int | None]:
+def page_documents_for_user(
+    *, user: User, page: int, page_size: int
+) -> tuple[Sequence[Document], int | None]:
     """One page of the user's documents, newest first, and how many there are in all,
     in one query (the total is a window over the whole list, computed before the LIMIT).
     An empty page knows no total (None), unless it is the first: then there are none."""
@@ -79,6 +82,6 @@ def get_document_status_for_user(*, user: User, document_id: uuid.UUID | str) ->
         raise Http404("Not found.") from error
     if not rows:
         raise Http404("Not found.")
-    document_id, status, score, reasons = rows[0][:4]
+    found_id, status, score, reasons = rows[0][:4]
     timeline = [dict(zip(TIMELINE_FIELDS, row[5:], strict=True)) for row in rows if row[4] is not None]
-    return DocumentStatus(document_id, status, score, reasons, timeline)
+    return DocumentStatus(found_id, status, score, reasons, timeline)

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import cast
 
 import psycopg
 from django.conf import settings
@@ -29,7 +30,8 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CommandError(f"{process.args[0]} exited with {process.returncode} before listening")
+            program = cast(list[str], process.args)[0]  # BenchStack._start's argument list
+            raise CommandError(f"{program} exited with {process.returncode} before listening")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.1)
@@ -88,8 +90,8 @@ class BenchStack:
     def start_redis(self) -> None:
         redis = self._start(
             "redis",
-            [shutil.which("redis-server"), "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
+            [shutil.which("redis-server") or "redis-server", "--port", str(self.redis_port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         )  # fmt: skip
         wait_for_port(self.redis_port, redis, timeout=20)
 

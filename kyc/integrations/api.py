@@ -5,11 +5,10 @@ codes and the fixed applicant-facing messages (kyc.integrations.messages) in the
 of `Accept-Language` (Bahasa Indonesia by default); never a reviewer's note, never a NIK.
 """
 
-from typing import cast
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -98,12 +97,14 @@ class IntegratorApi(APIView):
     authentication_classes = (ApiKeyAuthentication,)
     permission_classes = (IsAuthenticated,)
 
-    def api_key(self, request: Request) -> ApiKey:
-        """The caller's key (ApiKeyAuthentication puts it in `request.auth`)."""
-        return cast(ApiKey, request.auth)
-
     def language(self, request: Request) -> str:
         return language_from_header(request.headers.get("Accept-Language"))
+
+    def api_key(self, request: Request) -> ApiKey:
+        """The caller's key (ApiKeyAuthentication sets `request.auth`; IsAuthenticated refused the rest)."""
+        if not isinstance(request.auth, ApiKey):
+            raise NotAuthenticated()
+        return request.auth
 
     def finalize_response(
         self, request: Request, response: Response, *args: object, **kwargs: object
@@ -183,6 +184,8 @@ class ApplicantDocumentsApi(IntegratorApi):
     class DocumentInput(StrictSerializer):
         doc_type = serializers.ChoiceField(choices=DocType.choices)
         file = serializers.FileField(allow_empty_file=True)
+        consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice.")
+        privacy_notice_version = serializers.CharField(max_length=40, required=False)
 
     @extend_schema(
         operation_id="applicants_documents_create",
@@ -207,6 +210,8 @@ class ApplicantDocumentsApi(IntegratorApi):
             user=applicant.user,
             doc_type=data.validated_data["doc_type"],
             file=data.validated_data["file"],
+            consent=data.validated_data["consent"],
+            notice_version=data.validated_data.get("privacy_notice_version"),
             idempotency_key=request.headers.get("Idempotency-Key", "")[:128] or None,
         )
         body = ClientDocument(document_payload(document, self.language(request))).data

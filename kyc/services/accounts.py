@@ -58,10 +58,12 @@ def redeem_refresh_token(*, token: str) -> User:
     refused.
     """
     try:
-        refresh = RefreshToken(token)  # signature, expiry, type, already blacklisted
+        # simplejwt annotates its argument as a Token; it takes the encoded token (a str).
+        refresh = RefreshToken(token)  # type: ignore[arg-type]  # signature, expiry, type, already blacklisted
     except TokenError as error:
         raise NotAuthenticated(str(error)) from None
-    user = User.objects.filter(pk=refresh.payload.get("user_id")).first()
+    user_id = refresh.payload.get("user_id")
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
     if user is None or not user.is_active:
         raise NotAuthenticated("No active account found for the given token.")
     if refresh.payload.get("hash_password") != get_md5_hash_password(user.password):

@@ -116,7 +116,8 @@ def _send_owed(now: dt.datetime, report: ReaperReport) -> None:
     for document in owed.order_by("processing_started_at")[:BATCH]:
         if report.out_of_time():
             return
-        sent = _isolated(document.id, lambda _id, document=document: dispatch_ocr(document))
+        # mypy cannot infer a lambda with a default argument (the loop variable bound early).
+        sent = _isolated(document.id, lambda _id, document=document: dispatch_ocr(document))  # type: ignore[misc]
         if sent is False:
             return  # the broker is down: the others would fail the same way
         report.sent += bool(sent)
@@ -209,9 +210,9 @@ def _lock_unless_held(document_id: uuid.UUID | str) -> Document | None:
 
 def _start_unless_held(document_id: uuid.UUID | str) -> str:
     with transaction.atomic():
-        if _lock_unless_held(document_id) is None:
+        if (document := _lock_unless_held(document_id)) is None:
             return "skipped"
-        start_kyc_workflow(document_id=document_id, actor_kind=ActorKind.SYSTEM, actor_id="reaper")
+        start_kyc_workflow(document_id=document.id, actor_kind=ActorKind.SYSTEM, actor_id="reaper")
     return "started"
 
 

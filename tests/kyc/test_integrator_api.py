@@ -227,8 +227,14 @@ def test_a_reviewer_asks_for_a_retake_the_applicant_is_action_required_and_a_new
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("card.jpg", ktp_jpeg, content_type="image/jpeg")
-    response = client.post(
+    refused = client.post(
         f"/api/v1/applicants/{created['id']}/documents", {"doc_type": "KTP", "file": upload}
+    )
+    assert refused.status_code == 400 and "consent" in refused.json()["error"]["details"], refused.content
+    upload.seek(0)
+    response = client.post(
+        f"/api/v1/applicants/{created['id']}/documents",
+        {"doc_type": "KTP", "file": upload, "consent": "true"},
     )
     assert response.status_code == 201, response.content
     assert client.get(f"/api/v1/applicants/{created['id']}").json()["status"] == "pending"

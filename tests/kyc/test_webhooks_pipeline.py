@@ -29,7 +29,8 @@ def test_a_card_uploaded_with_an_api_key_is_decided_and_the_receiver_gets_two_si
         file = io.BytesIO(jpeg)
         file.name = "card.jpg"
         uploaded = client.post(
-            f"/api/v1/applicants/{applicant['id']}/documents", {"doc_type": "KTP", "file": file}
+            f"/api/v1/applicants/{applicant['id']}/documents",
+            {"doc_type": "KTP", "file": file, "consent": "true"},
         )
         assert uploaded.status_code == 201, uploaded.content
         document = wait_settled(uploaded.json()["id"])

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ class Command(BaseCommand):
 
 
 def _row(name: str, conns: int, runs: list[Result], ceiling: list[float]) -> str:
-    def median(values: object) -> float:
+    def median(values: Iterable[float]) -> float:
         return statistics.median(values)
 
     ratio = median(run.rate / top if top else 0.0 for run, top in zip(runs, ceiling, strict=True))
