@@ -43,11 +43,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         config = engine_config()
-        readers = {"engine": partial(read_card, config=config)}
+        name = "engine" + (" (+2nd)" if config.second_opinion else "")
+        readers = {name: partial(read_card, config=config)}
         for spec in options["detection_model"]:
             name, _, path = spec.partition("=")
             if not path:
                 raise CommandError(f"--detection-model wants NAME=PATH, got {spec!r}")
+            warm_up(dataclasses.replace(config, model_path=path))
             readers[f"engine {name}"] = partial(
                 read_card, config=dataclasses.replace(config, model_path=path)
             )
