@@ -1,5 +1,7 @@
 """Turning a flat card face into a scan or a phone photo of it on a desk."""
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -31,7 +33,7 @@ def _desk(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 
 
 def _place(
-    face: np.ndarray, profile: dict, rng: np.random.Generator, desk=None
+    face: np.ndarray, profile: dict, rng: np.random.Generator, desk: Callable[..., np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Warp the face into a desk photo; returns the photo (float) and the mask of the card."""
     h, w = face.shape[:2]

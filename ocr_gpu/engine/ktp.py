@@ -1,6 +1,7 @@
 """KTP fields from the rows of a rectified card."""
 
 import re
+from collections.abc import Callable
 
 from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
@@ -124,7 +125,7 @@ def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None
         parsed.put("rt_rw", f"{int(parts[0]):03d}/{int(parts[1]):03d}", confidence)
 
 
-def _vocabulary(vocabulary: tuple[str, ...], share: float, open_ended: bool = False):
+def _vocabulary(vocabulary: tuple[str, ...], share: float, open_ended: bool = False) -> Callable[..., None]:
     """A reader for a field with a closed list: the entry clearly meant, else nothing.
 
     Open-ended lists (occupations: a card may print one the list lacks) keep a reading that

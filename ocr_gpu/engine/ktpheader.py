@@ -7,6 +7,8 @@ the names a reading is equally near to. When NIK and header disagree both are ke
 read and a check says so: people move, so it is a signal for review, not an error.
 """
 
+from collections.abc import Callable
+
 from idnumbers.nik import decode_nik
 from idnumbers.regions import printed_provinces, printed_regencies
 from ocr_gpu.engine.fields import Parsed
@@ -69,6 +71,6 @@ def resolve_header(parsed: Parsed) -> None:
             parsed.flag("nik_regency_mismatch", f"the NIK was issued in {where}; the card prints another")
 
 
-def _the_one(options: list[str], agrees) -> str | None:
+def _the_one(options: list[str], agrees: Callable[[str], bool]) -> str | None:
     chosen = [option for option in options if agrees(option)]
     return chosen[0] if len(chosen) == 1 else None

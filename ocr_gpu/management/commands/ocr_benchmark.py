@@ -31,7 +31,9 @@ class Command(BaseCommand):
             help="also run the engine with this detection model (repeatable)",
         )
         parser.add_argument(
-            "--second-opinion", action="store_true", help="also run with the ONNX second reader"
+            "--compare-second-opinion",
+            action="store_true",
+            help="also run the engine with the second opinion switched the other way (OCR_SECOND_OPINION)",
         )
         parser.add_argument(
             "--baseline", action="store_true", help="also run whole-image pytesseract (psm 3)"
@@ -43,18 +45,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         config = engine_config()
-        readers = {"engine": partial(read_card, config=config)}
+        name = "engine" + (" (+2nd)" if config.second_opinion else "")
+        readers = {name: partial(read_card, config=config)}
         for spec in options["detection_model"]:
             name, _, path = spec.partition("=")
             if not path:
                 raise CommandError(f"--detection-model wants NAME=PATH, got {spec!r}")
-            readers[f"engine {name}"] = partial(
-                read_card, config=dataclasses.replace(config, model_path=path)
-            )
-        if options["second_opinion"]:
-            readers["engine +2nd"] = partial(
-                read_card, config=dataclasses.replace(config, second_opinion=True)
-            )
+            warm_up(dataclasses.replace(config, model_path=path))
+            readers[f"det {name}"] = partial(read_card, config=dataclasses.replace(config, model_path=path))
+        if options["compare_second_opinion"]:
+            other = dataclasses.replace(config, second_opinion=not config.second_opinion)
+            label = "engine (+2nd)" if other.second_opinion else "engine (no 2nd)"
+            readers[label] = partial(read_card, config=other)
         if options["baseline"]:
             readers["baseline psm3"] = read_card_baseline
         peer = peer_reader() if options["peer"] else None
