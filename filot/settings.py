@@ -417,6 +417,7 @@ AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", "10/m")
 # Wrong passwords for one account from one address: this many free, then a wait that
 # doubles with each further failure, up to the cap; forgotten after the window.
 AUTH_FAILURES_BEFORE_BACKOFF = 5
+AUTH_BACKOFF_BASE_SECONDS = 2
 AUTH_BACKOFF_MAX_SECONDS = 15 * 60
 AUTH_FAILURE_WINDOW_SECONDS = 24 * 60 * 60
 VERIFY_RATE_LIMIT = env.str("VERIFY_RATE_LIMIT", "120/m")

@@ -93,7 +93,9 @@ def _failure_key(email: str, address: str) -> str:
 def _backoff_seconds(failures: int) -> int:
     """Free attempts first, then a wait doubling with each further failure (capped)."""
     extra = failures - settings.AUTH_FAILURES_BEFORE_BACKOFF
-    return 0 if extra < 0 else min(2**extra, settings.AUTH_BACKOFF_MAX_SECONDS)
+    if extra < 0:
+        return 0
+    return min(settings.AUTH_BACKOFF_BASE_SECONDS * 2**extra, settings.AUTH_BACKOFF_MAX_SECONDS)
 
 
 class TokenInput(TokenObtainPairSerializer):

@@ -1,5 +1,6 @@
 """Rows for tests that need a document in a given state without going through the API."""
 
+import hashlib
 import uuid
 
 from kyc.models import Document
@@ -11,7 +12,7 @@ def document_row(owner: object, **fields: object) -> Document:
     values = {
         "doc_type": "KTP",
         "storage_key": f"documents/{owner.pk}/{document_id}/original.jpg",
-        "sha256": "0" * 64,
+        "sha256": hashlib.sha256(str(document_id).encode()).hexdigest(),  # one active document per image
         "size_bytes": 1,
         "detected_type": "jpeg",
         "width": 1000,

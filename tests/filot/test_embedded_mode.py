@@ -36,7 +36,11 @@ def get_json(url: str) -> tuple[int, dict]:
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    env = embedded_env(tmp_path)
+    yield from start_embedded_server(tmp_path)
+
+
+def start_embedded_server(tmp_path: Path, **extra_env: str):
+    env = {**embedded_env(tmp_path), **extra_env}
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     reviewer = subprocess.run(
@@ -190,3 +194,59 @@ def test_a_missing_prometheus_folder_is_a_clear_message_not_a_traceback(tmp_path
     assert result.returncode != 0
     assert "PROMETHEUS_MULTIPROC_DIR names" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+BULI2_SECRET = "embedded-buli2-signature-secret-0123456789"
+
+
+@pytest.fixture
+def embedded_server_with_buli2(tmp_path):
+    yield from start_embedded_server(
+        tmp_path,
+        BULI2_API_URL="http://127.0.0.1:9/api",
+        BULI2_API_KEY="embedded-buli2-api-key",
+        BULI2_SIGNATURE_SECRET=BULI2_SECRET,
+        BULI2_CALLBACK_URL="http://127.0.0.1/api/v1/reviews/callback",
+        BULI2_RETRY_ATTEMPTS="1",
+    )
+
+
+def test_ten_concurrent_callbacks_on_sqlite_give_no_error(embedded_server_with_buli2):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from reviews.signing import sign_callback
+
+    base, _, data_dir = embedded_server_with_buli2
+    make_reviews = (  # one applicant each: the same card may be active once per applicant
+        "from kyc.models import Profile, User\n"
+        "from tests.reviews.documents import document_needing_review\n"
+        "owners = [User.objects.create_user(email=f'cb{n}@example.com', password='x') for n in range(10)]\n"
+        "[Profile.objects.create(user=owner) for owner in owners]\n"
+        "print(','.join(str(document_needing_review(owner).manual_review.id) for owner in owners))"
+    )
+    env = {**embedded_env(data_dir), "BULI2_API_URL": "", "BULI2_API_KEY": "", "BULI2_SIGNATURE_SECRET": ""}
+    made = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", make_reviews],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    review_ids = made.stdout.strip().splitlines()[-1].split(",")
+
+    def deliver(review_id: str) -> tuple[int, bool]:
+        body = json.dumps(
+            {"event_id": f"evt-{review_id}", "review_id": review_id, "decision": "approve", "reason": "ok"}
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-BULI2-Timestamp": timestamp,
+            "X-BULI2-Signature": sign_callback(secret=BULI2_SECRET, timestamp=timestamp, body=body),
+        }
+        answer = requests.post(f"{base}/api/v1/reviews/callback", data=body, headers=headers, timeout=60)
+        return answer.status_code, answer.json().get("replayed")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(deliver, review_ids))
+
+    assert answers == [(200, False)] * 10

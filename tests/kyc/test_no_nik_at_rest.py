@@ -7,7 +7,6 @@ import time
 import dramatiq
 import pytest
 import redis
-from django.conf import settings
 
 from kyc import services
 from kyc.models import OcrResult, Status
@@ -40,12 +39,61 @@ def redis_text(client: redis.Redis) -> bytes:
     return b"\n".join(dumped)
 
 
-def stored_bytes() -> bytes:
-    return b"\n".join(path.read_bytes() for path in settings.MEDIA_ROOT.rglob("*") if path.is_file())
+@pytest.fixture(params=["local-media", "s3-compatible"])
+def stored_bytes(request, settings):
+    """The storage the pipeline runs on, and a reader of every byte it holds: the local
+    media folder, or an S3-compatible server on 127.0.0.1 (moto) as R2 is in production."""
+    if request.param == "local-media":
+        yield lambda: b"\n".join(
+            path.read_bytes() for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()
+        )
+        return
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    options = {
+        "endpoint_url": f"http://{host}:{port}",
+        "access_key": "test-access-key",
+        "secret_key": "test-secret-key",
+        "bucket_name": "filot-scan-test",
+        "region_name": "us-east-1",
+        "signature_version": "s3v4",
+        "default_acl": "private",
+        "file_overwrite": False,
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=options["endpoint_url"],
+        aws_access_key_id=options["access_key"],
+        aws_secret_access_key=options["secret_key"],
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=options["bucket_name"])
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+
+    def read_bucket() -> bytes:
+        objects = client.list_objects_v2(Bucket=options["bucket_name"]).get("Contents", [])
+        assert any("/reading-" in item["Key"] for item in objects)
+        bodies = [
+            client.get_object(Bucket=options["bucket_name"], Key=item["Key"])["Body"].read()
+            for item in objects
+        ]
+        return b"\n".join(bodies)
+
+    try:
+        yield read_bucket
+    finally:
+        server.stop()
 
 
 def test_no_card_nik_in_storage_logs_redis_or_dead_letters_after_the_pipeline(
-    worker, alice_api, bob_api, bob, log_output, settings
+    worker, alice_api, bob_api, bob, log_output, settings, stored_bytes
 ):
     settings.OCR_GPU_MAX_RETRIES = 0
     settings.OCR_RETRY_MIN_BACKOFF_MS = settings.OCR_RETRY_MAX_BACKOFF_MS = 200
