@@ -18,7 +18,7 @@ import redis
 import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage, storages
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -94,7 +94,6 @@ def _run_one(name: str, check: Check) -> dict:
 def run_checks() -> tuple[bool, dict[str, dict]]:
     started = time.perf_counter()
     deadline = time.monotonic() + settings.READINESS_TIMEOUT_MS / 1000
-    close_old_connections()
     futures = {name: _pool.submit(_run_one, name, check) for name, check in _checks.items()}
     results = {}
     for name, future in futures.items():

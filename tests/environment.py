@@ -17,6 +17,9 @@ os.environ.setdefault(
 )
 os.environ.setdefault("REDIS_URL", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9"))
 os.environ.pop("DJANGO_ENV", None)
+# A test holds its transaction open while it waits on other things (a fake BULI2's
+# retries, a subprocess): production's 60 s would end its database session mid-test.
+os.environ.setdefault("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", "600000")
 
 HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",

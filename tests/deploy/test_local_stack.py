@@ -83,7 +83,7 @@ def test_the_cpu_worker_health_has_no_ocr_check(local_stack):
     assert status == 200, body
     health = json.loads(body)
     assert health["queues"] == ["default"]
-    assert set(health["checks"]) == {"broker"}
+    assert set(health["checks"]) == {"broker", "process_group"}
 
 
 def test_worker_metrics_need_the_service_key(local_stack):

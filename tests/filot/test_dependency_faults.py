@@ -36,6 +36,7 @@ def test_a_frozen_redis_costs_an_upload_and_a_readiness_probe_at_most_3_s(tmp_pa
         stack.upload(applicant, photos[0])  # warm
 
         stack.signal_redis(signal.SIGSTOP)
+        applicant.close()
         uploads = [timed(lambda photo=photo: stack.upload(applicant, photo)) for photo in photos[1:]]
         ready, ready_seconds = timed(lambda: requests.get(f"{stack.url}/health/ready", timeout=10))
 
@@ -70,6 +71,7 @@ def test_an_upload_during_a_postgresql_outage_answers_503_and_stores_nothing(tmp
         media = tmp_path / "stack" / "media"
 
         postgres.stop()
+        applicant.close()  # a kept-alive connection may be closed by the server meanwhile
         response, seconds = timed(
             lambda: applicant.post(
                 f"{stack.url}/api/v1/documents",
@@ -89,7 +91,7 @@ def test_an_upload_during_a_postgresql_outage_answers_503_and_stores_nothing(tmp
         assert not [path for path in media.rglob("*") if path.is_file()]  # nothing stored half-way
 
         postgres.start()
-        applicant.close()  # its kept-alive connection may have been closed by the server meanwhile
+        applicant.close()
         stack.upload(applicant, photo)  # back: the same upload succeeds
     finally:
         if "stack" in locals():
