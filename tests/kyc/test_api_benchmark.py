@@ -2,6 +2,7 @@
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -44,10 +45,13 @@ def test_the_benchmark_prints_every_scenario_beside_the_ceiling_and_cleans_up():
     with psycopg.connect(re.sub(r"/[^/]*$", "/postgres", database_url)) as connection:
         left = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchall()
     assert left == []
-    assert (
-        "filot-api-benchmark-"
-        not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    )
+    work_dir = Path(re.search(r"gunicorn in (\S+) \.\.\.", result.stdout).group(1))
+    assert not work_dir.exists()
+    ports = [int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)", result.stdout)]
+    assert len(ports) == 2  # gunicorn and redis-server, both stopped
+    for port in ports:
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass
 
 
 @pytest.mark.django_db

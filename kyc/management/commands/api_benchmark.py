@@ -105,6 +105,8 @@ class Command(BaseCommand):
         if options["compare_with"]:
             codes["other"] = options["compare_with"].resolve()
         ports = {label: stack.start_web(root, f"web-{label}") for label, root in codes.items()}
+        served = ", ".join(f"{label} on 127.0.0.1:{port}" for label, port in ports.items())
+        self.stdout.write(f"Serving {served}; redis-server on 127.0.0.1:{stack.redis_port}")
         scripts = write_scripts(work)
 
         def once(label: str, scenario: tuple, seconds: float, tag: str) -> Result:
