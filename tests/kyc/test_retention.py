@@ -133,3 +133,14 @@ def test_a_legal_hold_racing_the_purge_is_either_seen_by_it_or_placed_after_it(
     else:  # the hold was placed first and the purge saw it
         assert OcrResult.objects.get(document=document).fields == fields
         assert default_storage.exists(document.storage_key)
+
+
+def test_a_late_reading_written_beside_an_erased_image_is_removed_by_the_next_run(alice_api, alice, settings):
+    document, fields = decided_document(alice_api)
+    services.erase_personal_data(user_id=alice.id, actor_kind="user", actor_id=str(alice.id))
+    assert files_of(settings, alice.id) == []
+    # An OCR attempt the reaper had given up on finishes after the erasure.
+    store_reading(document, fields)
+    assert files_of(settings, alice.id)
+    purge()
+    assert files_of(settings, alice.id) == []
