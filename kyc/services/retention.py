@@ -28,6 +28,7 @@ from kyc.services.privacy import (
 )
 
 log = structlog.get_logger(__name__)
+LATE_FILES_WINDOW = dt.timedelta(days=1)
 
 
 @dataclass
@@ -80,9 +81,13 @@ def purge_document(*, document_id: uuid.UUID, cutoff: dt.datetime, days: int) ->
     return True
 
 
-def _remove_leftover_files(report: PurgeReport) -> None:
-    """Files of removed documents still in storage (a deletion that failed after commit)."""
-    leftovers = Document.objects.filter(personal_data_removed_at__isnull=False, files_removed_at__isnull=True)
+def _remove_leftover_files(report: PurgeReport, now: dt.datetime) -> None:
+    """Files of removed documents still in storage: a deletion that failed after commit,
+    or, within LATE_FILES_WINDOW of the removal, a reading an OCR attempt still running
+    then (one the reaper had already given up on) wrote beside the deleted image."""
+    leftovers = Document.objects.filter(personal_data_removed_at__isnull=False).filter(
+        Q(files_removed_at__isnull=True) | Q(personal_data_removed_at__gte=now - LATE_FILES_WINDOW)
+    )
     for document_id, key in leftovers.values_list("pk", "storage_key"):
         if report.dry_run:
             continue
@@ -113,7 +118,7 @@ def purge_expired_data(*, dry_run: bool = False, now: dt.datetime | None = None)
             report.files_removed += files
     # The documents purged above had their files deleted after each commit; this catches
     # any deletion that failed, now or in an earlier run.
-    _remove_leftover_files(report)
+    _remove_leftover_files(report, now or timezone.now())
     log.info(
         "retention_purge_done",
         dry_run=dry_run,

@@ -76,6 +76,8 @@ def test_a_reviewer_approves_a_document_from_the_queue(live_server, alice, revie
 
         page.click(f"a.review-link:has-text('{str(document.id)[:8]}')")
         page.wait_for_selector("#review-page")
+        # The card is blurred on the fly (reviews/redaction.py): wait for it to arrive.
+        page.wait_for_function("() => document.getElementById('card-image').naturalWidth > 0")
         image_width = page.eval_on_selector("#card-image", "img => img.complete && img.naturalWidth")
         fields, reasons = page.inner_text("#fields"), page.inner_text("#reasons")
         checks = page.inner_text("#nik-checks")

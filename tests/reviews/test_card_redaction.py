@@ -102,3 +102,15 @@ def test_the_applicants_own_image_endpoint_is_unchanged(alice, needs_review):
     response = client_for(alice).get(f"/api/v1/documents/{needs_review.id}/image")
     with default_storage.open(needs_review.storage_key, "rb") as stored:
         assert b"".join(response.streaming_content) == stored.read()
+
+
+def test_the_redaction_benchmark_prints_what_the_ocr_reads_before_and_after():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("redaction_benchmark", "--count", "1", "--seed", "20261122", stdout=out)
+    assert re.search(
+        r"cards 1 \(seed 20261122\): NIK/NPWP read on the original 1, on the blurred card 0;", out.getvalue()
+    )
