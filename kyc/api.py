@@ -15,6 +15,7 @@ from filot.ratelimits import rate_limited, setting_rate
 from kyc import selectors, services
 from kyc.crypto import mask_nik
 from kyc.integrations.applicants import overall_status
+from kyc.integrations.messages import DEFAULT_LANGUAGE, language_from_header, reason_message
 from kyc.models import ActorKind, DocType, Document, DocumentTransition
 
 UPLOAD_LIMITS = [("user_or_ip", setting_rate("UPLOAD_RATE_LIMIT")), ("ip", setting_rate("UPLOAD_RATE_LIMIT"))]
@@ -26,6 +27,17 @@ class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     effect = serializers.IntegerField()
     message = serializers.CharField()
+    applicant_message = serializers.SerializerMethodField(
+        help_text="Fit to show the applicant: Bahasa Indonesia, or English with `Accept-Language: en`."
+    )
+
+    def get_applicant_message(self, reason: dict) -> str:
+        return reason_message(reason["code"], self.context.get("language", DEFAULT_LANGUAGE))
+
+
+def language(request: Request) -> dict:
+    """Serializer context: the language of the applicant-facing messages."""
+    return {"language": language_from_header(request.headers.get("Accept-Language"))}
 
 
 class DocumentOutput(serializers.ModelSerializer):
@@ -90,7 +102,9 @@ class DocumentsApi(APIView):
             file=data.validated_data["file"],
             idempotency_key=request.headers.get("Idempotency-Key", "")[:128] or None,
         )
-        return Response(DocumentOutput(document).data, status=201 if created else 200)
+        return Response(
+            DocumentOutput(document, context=language(request)).data, status=201 if created else 200
+        )
 
     @extend_schema(
         operation_id="documents_list",
@@ -103,14 +117,16 @@ class DocumentsApi(APIView):
         page = paginator.paginate_queryset(
             selectors.list_documents_for_user(user=request.user), request, view=self
         )
-        return paginator.get_paginated_response(DocumentOutput(page, many=True).data)
+        return paginator.get_paginated_response(
+            DocumentOutput(page, many=True, context=language(request)).data
+        )
 
 
 class DocumentDetailApi(APIView):
     @extend_schema(responses={200: DocumentOutput, **error_responses(401, 404)})
     def get(self, request: Request, document_id: str) -> Response:
         document = selectors.get_document_for_user(user=request.user, document_id=document_id)
-        return Response(DocumentOutput(document).data)
+        return Response(DocumentOutput(document, context=language(request)).data)
 
 
 class DocumentImageApi(APIView):
@@ -184,7 +200,8 @@ class VerificationEvaluateApi(APIView):
         document = services.start_kyc_workflow(
             document_id=document.id, actor_kind="user", actor_id=str(request.user.id)
         )
-        return Response(StatusOutput(status_payload(document)).data, status=status.HTTP_202_ACCEPTED)
+        body = StatusOutput(status_payload(document), context=language(request)).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class VerificationStatusApi(APIView):
@@ -192,7 +209,7 @@ class VerificationStatusApi(APIView):
     @rate_limited("verification", VERIFY_LIMITS)
     def get(self, request: Request, document_id: str) -> Response:
         document = selectors.get_document_for_user(user=request.user, document_id=document_id)
-        return Response(StatusOutput(status_payload(document)).data)
+        return Response(StatusOutput(status_payload(document), context=language(request)).data)
 
 
 class ProfileApi(APIView):

@@ -396,3 +396,19 @@ def test_the_old_secret_stops_signing_24_hours_after_a_roll(settings):
     with connection.cursor() as cursor:  # ...and encrypted in the column
         cursor.execute("SELECT secrets FROM kyc_webhookendpoint")
         assert second not in cursor.fetchone()[0]
+
+
+def test_the_end_user_flow_gives_each_reason_an_applicant_message_in_the_language_asked(alice, alice_api):
+    document = document_needing_review(alice)
+
+    def messages(path: str, **headers: str) -> dict:
+        reasons = alice_api.get(path, **headers).json()["reasons"]
+        return {reason["code"]: (reason["message"], reason["applicant_message"]) for reason in reasons}
+
+    for path in (f"/api/v1/documents/{document.id}", f"/api/v1/verification/status/{document.id}"):
+        default, english = messages(path), messages(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert default["image_blurry"] == ("The photo is blurry.", "Foto buram.")  # the scorer's text kept
+        assert english["image_blurry"] == ("The photo is blurry.", "The photo is blurry.")
+        assert english["name_similar"][1] == "The name is similar but not identical."
+    listed = alice_api.get("/api/v1/documents", HTTP_ACCEPT_LANGUAGE="id").json()["results"][0]["reasons"]
+    assert {reason["applicant_message"] for reason in listed} >= {"Foto buram."}
