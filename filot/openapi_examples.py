@@ -12,8 +12,18 @@ CREDENTIALS = {"email": "budi@example.com", "password": "a long passphrase 42"}
 REFRESH = {"refresh": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"}
 TOKENS = {"access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl", **REFRESH}
 REASONS = [
-    {"code": "nik_consistent", "effect": 0, "message": "The NIK is valid and agrees with the card."},
-    {"code": "name_matches", "effect": 0, "message": "The name on the card matches the profile."},
+    {
+        "code": "nik_consistent",
+        "effect": 0,
+        "message": "The NIK is valid and agrees with the card.",
+        "applicant_message": "NIK valid.",
+    },
+    {
+        "code": "name_matches",
+        "effect": 0,
+        "message": "The name on the card matches the profile.",
+        "applicant_message": "Nama sesuai.",
+    },
 ]
 DOCUMENT = {
     "id": DOCUMENT_ID,

@@ -20,6 +20,7 @@ from kyc import selectors, services
 from kyc.crypto import mask_nik
 from kyc.images import private_image_response
 from kyc.integrations.applicants import overall_status
+from kyc.integrations.messages import DEFAULT_LANGUAGE, language_from_header, reason_message
 from kyc.models import ActorKind, DocType, Document, OcrResult, Profile
 from kyc.signed_in import signed_in_user
 
@@ -32,6 +33,17 @@ class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     effect = serializers.IntegerField()
     message = serializers.CharField()
+    applicant_message = serializers.SerializerMethodField(
+        help_text="Fit to show the applicant: Bahasa Indonesia, or English with `Accept-Language: en`."
+    )
+
+    def get_applicant_message(self, reason: dict) -> str:
+        return reason_message(reason["code"], self.context.get("language", DEFAULT_LANGUAGE))
+
+
+def language_of(request: Request) -> str:
+    """The language of the applicant-facing messages (Accept-Language; Bahasa Indonesia by default)."""
+    return language_from_header(request.headers.get("Accept-Language"))
 
 
 class DocumentOutput(serializers.ModelSerializer):
@@ -77,7 +89,10 @@ def _masked_fields(reading: OcrResult | None) -> dict[str, str]:
 
 
 def document_payload(
-    document: Document, reading: OcrResult | Literal[_Unknown.READING] | None = _UNKNOWN
+    document: Document,
+    reading: OcrResult | Literal[_Unknown.READING] | None = _UNKNOWN,
+    *,
+    language: str = DEFAULT_LANGUAGE,
 ) -> dict:
     """DocumentOutput's representation. The reading comes from select_related, or is
     given (None for a new upload); otherwise it is looked up."""
@@ -89,7 +104,7 @@ def document_payload(
         "status": document.status,
         "score": document.score,
         "decision": document.status if document.is_terminal else None,
-        "reasons": [_reason(reason) for reason in document.reasons],
+        "reasons": [_reason(reason, language) for reason in document.reasons],
         "fields": _masked_fields(reading),
         "failure_reason": document.failure_reason,
         "gpu_processed": document.gpu_processed,
@@ -101,8 +116,15 @@ def document_payload(
     }
 
 
-def _reason(reason: dict) -> dict:
-    return {"code": str(reason["code"]), "effect": int(reason["effect"]), "message": str(reason["message"])}
+def _reason(reason: dict, language: str) -> dict:
+    """ReasonSerializer's representation: the reviewer-facing message and the applicant's."""
+    code = str(reason["code"])
+    return {
+        "code": code,
+        "effect": int(reason["effect"]),
+        "message": str(reason["message"]),
+        "applicant_message": reason_message(code, language),
+    }
 
 
 class PageQuery(serializers.Serializer):
@@ -149,7 +171,8 @@ class DocumentsApi(APIView):
             idempotency_key=request.headers.get("Idempotency-Key", "")[:128] or None,
         )
         # A new upload has no reading yet: no query to find that out.
-        payload = document_payload(document, None) if created else document_payload(document)
+        lang = language_of(request)
+        payload = document_payload(document, None if created else _UNKNOWN, language=lang)
         return Response(payload, status=201 if created else 200)
 
     @extend_schema(
@@ -171,7 +194,7 @@ class DocumentsApi(APIView):
             "count": total,
             "next": _page_link(request, page + 1) if page * page_size < total else None,
             "previous": _page_link(request, page - 1) if page > 1 else None,
-            "results": [document_payload(document) for document in documents],
+            "results": [document_payload(document, language=language_of(request)) for document in documents],
         })  # fmt: skip
 
 
@@ -187,7 +210,7 @@ class DocumentDetailApi(APIView):
         document = selectors.get_document_for_user(
             user=signed_in_user(request), document_id=document_id, with_reading=True
         )
-        return Response(document_payload(document))
+        return Response(document_payload(document, language=language_of(request)))
 
 
 class DocumentImageApi(APIView):
@@ -217,14 +240,14 @@ class StatusOutput(serializers.Serializer):
     timeline = TransitionOutput(many=True)
 
 
-def status_payload(found: selectors.DocumentStatus) -> dict:
+def status_payload(found: selectors.DocumentStatus, *, language: str = DEFAULT_LANGUAGE) -> dict:
     """StatusOutput's representation (see document_payload)."""
     return {
         "id": str(found.id),
         "status": found.status,
         "score": found.score,
         "decision": found.status if found.is_terminal else None,
-        "reasons": [_reason(reason) for reason in found.reasons],
+        "reasons": [_reason(reason, language) for reason in found.reasons],
         "timeline": [client_transition(transition) for transition in found.timeline],
     }
 
@@ -260,7 +283,7 @@ class VerificationEvaluateApi(APIView):
         )
         services.start_kyc_workflow(document_id=document.id, actor_kind="user", actor_id=str(request.user.id))
         found = selectors.get_document_status_for_user(user=signed_in_user(request), document_id=document.id)
-        return Response(status_payload(found), status=status.HTTP_202_ACCEPTED)
+        return Response(status_payload(found, language=language_of(request)), status=status.HTTP_202_ACCEPTED)
 
 
 class VerificationStatusApi(APIView):
@@ -268,7 +291,7 @@ class VerificationStatusApi(APIView):
     @rate_limited("verification", VERIFY_LIMITS)
     def get(self, request: Request, document_id: str) -> Response:
         found = selectors.get_document_status_for_user(user=signed_in_user(request), document_id=document_id)
-        return Response(status_payload(found))
+        return Response(status_payload(found, language=language_of(request)))
 
 
 class ProfileApi(APIView):

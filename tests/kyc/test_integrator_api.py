@@ -402,3 +402,49 @@ def test_the_old_secret_stops_signing_24_hours_after_a_roll(settings):
     with connection.cursor() as cursor:  # ...and encrypted in the column
         cursor.execute("SELECT secrets FROM kyc_webhookendpoint")
         assert second not in cursor.fetchone()[0]
+
+
+def test_the_end_user_flow_gives_each_reason_an_applicant_message_in_the_language_asked(alice, alice_api):
+    document = document_needing_review(alice)
+
+    def messages(path: str, **headers: str) -> dict:
+        reasons = alice_api.get(path, **headers).json()["reasons"]
+        return {reason["code"]: (reason["message"], reason["applicant_message"]) for reason in reasons}
+
+    for path in (f"/api/v1/documents/{document.id}", f"/api/v1/verification/status/{document.id}"):
+        default, english = messages(path), messages(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert default["image_blurry"] == ("The photo is blurry.", "Foto buram.")  # the scorer's text kept
+        assert english["image_blurry"] == ("The photo is blurry.", "The photo is blurry.")
+        assert english["name_similar"][1] == "The name is similar but not identical."
+    listed = alice_api.get("/api/v1/documents", HTTP_ACCEPT_LANGUAGE="id").json()["results"][0]["reasons"]
+    assert {reason["applicant_message"] for reason in listed} >= {"Foto buram."}
+
+
+def test_a_document_the_ocr_gives_up_on_sends_document_failed_and_asks_for_action(settings):
+    from tests.factories import document_row
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    client = key_client(new_api_key())
+    created = new_applicant(client)
+    new_endpoint(client, "http://127.0.0.1:9/hooks", ["document.failed", "applicant.status_changed"])
+    document = document_row(Applicant.objects.get(pk=created["id"]).user)
+    services.transition_document(
+        document_id=document.id, apply=lambda d: d.start_processing(), actor_kind="system"
+    )
+
+    services.fail_ocr(document_id=str(document.id), reason="The card could not be read after 3 tries.")
+
+    rows = {row.event_type: row.payload["data"] for row in WebhookDelivery.objects.all()}
+    assert rows["document.failed"]["status"] == "failed"
+    assert rows["applicant.status_changed"]["status"] == "action_required"
+    assert client.get(f"/api/v1/applicants/{created['id']}").json()["status"] == "action_required"
+
+
+def test_each_api_key_has_its_own_rate_limit(settings):
+    settings.API_KEY_RATE_LIMIT = "3/m"
+    busy, quiet = key_client(new_api_key("Busy")), key_client(new_api_key("Quiet"))
+    answers = [busy.get("/api/v1/applicants").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    limited = busy.get("/api/v1/applicants")
+    assert limited.json()["error"]["code"] == "rate_limited" and int(limited["Retry-After"]) > 0
+    assert quiet.get("/api/v1/applicants").status_code == 200
