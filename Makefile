@@ -34,7 +34,7 @@ endef
 help:
 	@echo "make run    serve FiLot on 127.0.0.1:$(PORT) (embedded: SQLite, local media, in-process worker)"
 	@echo "make test   the full test suite against PostgreSQL and Redis on 127.0.0.1"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and mypy (django-stubs)"
 	@echo "make bench  OCR benchmark on freshly generated sample cards"
 	@echo "make bench-api  API benchmark (gunicorn + wrk; needs DATABASE_URL, PostgreSQL)"
 
@@ -82,6 +82,7 @@ test: $(STAMP) system-packages browser load-generator
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 
 # Two yardsticks: cards in the tuning styles and in the styles reserved for evaluation.
 bench: $(STAMP) system-packages

@@ -1,13 +1,14 @@
 """Turning a flat card face into a scan or a phone photo of it on a desk."""
 
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
 
 # Per difficulty: card width in the photo, rotation, perspective, blur, noise, JPEG quality,
 # chance of being upside down, strength of shadow and glare.
-_PROFILES = {
+_PROFILES: dict[str, dict[str, Any]] = {
     "clean": {"width": (900, 1100), "rot": 0.0, "persp": 0.0, "blur": (0.0, 0.0), "noise": (0, 2),
               "jpeg": (88, 95), "flip": 0.0, "shadow": 0.0, "glare": 0.0},
     "photo": {"width": (720, 1000), "rot": 10.0, "persp": 0.05, "blur": (0.0, 0.8), "noise": (2, 5),
@@ -42,8 +43,9 @@ def _place(
     if profile["rot"] == 0.0:
         pad = int(rng.integers(0, 16))
         canvas_w, canvas_h = int(card_w) + 2 * pad, int(h * scale) + 2 * pad
-        corners = np.float32(
-            [[pad, pad], [pad + card_w, pad], [pad + card_w, pad + h * scale], [pad, pad + h * scale]]
+        corners = np.array(
+            [[pad, pad], [pad + card_w, pad], [pad + card_w, pad + h * scale], [pad, pad + h * scale]],
+            dtype=np.float32,
         )
         background = np.full((canvas_h, canvas_w, 3), 250, np.float32)
     else:
@@ -55,7 +57,7 @@ def _place(
         jitter = rng.uniform(-profile["persp"], profile["persp"], (4, 2)) * card_w
         corners = (half @ rot.T + jitter + [canvas_w / 2, canvas_h / 2]).astype(np.float32)
         background = (desk or _desk)(rng, canvas_h, canvas_w)
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, corners)
     size = (canvas_w, canvas_h)
     warped = cv2.warpPerspective(face.astype(np.float32), matrix, size, flags=cv2.INTER_AREA)
@@ -85,11 +87,12 @@ def _evaluation_capture(photo: np.ndarray, sigma: float, rng: np.random.Generato
     motion blur of the same extent, some resolution lost in the sensor, a colour cast."""
     length = round(2.5 * sigma) + 1
     if length >= 2:
-        kernel = np.zeros((length, length), np.float32)
+        kernel: np.ndarray = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1.0
         rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1.0)
         kernel = cv2.warpAffine(kernel, rotation, (length, length))
-        photo = cv2.filter2D(photo, -1, kernel / max(float(kernel.sum()), 1e-6))
+        # numpy's stubs type a float array divided by a float as `number`; it is float32 here.
+        photo = cv2.filter2D(photo, -1, kernel / max(float(kernel.sum()), 1e-6))  # type: ignore[arg-type]
     if sigma > 0 and rng.random() < 0.5:
         h, w = photo.shape[:2]
         factor = rng.uniform(0.75, 0.95)

@@ -8,6 +8,7 @@ check has something to find.
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +166,7 @@ class Card:
     expected_checks: list[str] = field(default_factory=list)
 
 
-def _pick(rng: np.random.Generator, items: tuple | list) -> str:
+def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
     return items[int(rng.integers(len(items)))]
 
 

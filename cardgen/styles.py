@@ -14,7 +14,9 @@ as DD-MM-YYYY (some prints and scans: `/` or `.`), the NPWP's `Tanggal Terdaftar
 `Terdaftar`, and since mid-2024 the 16-digit NPWP (the NIK, or 0 + the old number).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -62,7 +64,10 @@ class Style:
     npwp_grouped: bool  # a 16-digit NPWP printed in groups of four
 
 
-def _pick(rng: np.random.Generator, items: tuple) -> object:
+T = TypeVar("T")
+
+
+def _pick(rng: np.random.Generator, items: Sequence[T]) -> T:
     return items[int(rng.integers(len(items)))]
 
 

@@ -6,6 +6,8 @@ edited here directly, every action goes through `reviews.services`.
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,10 +26,15 @@ from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
 from kyc.images import private_response, stored_image
 from kyc.models import DocType
+from kyc.signed_in import signed_in_user
 from reviews import cases, reveals, selectors, services
 from reviews.forms import ReviewActionForm
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
 from reviews.redaction import UnreadableImage, blurred_card
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices  # a TypedDict of django-stubs only
+    from django.contrib.admin.views.main import ChangeList
 
 # The waiting time past which a review is shown as late.
 SLA_TARGET = dt.timedelta(hours=24)
@@ -41,7 +48,7 @@ class StateFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [*[(state.value, state.label) for state in ReviewState], ("all", "All")]
 
-    def choices(self, changelist: object) -> object:
+    def choices(self, changelist: "ChangeList") -> "Iterator[_ListFilterChoices]":
         for choice in super().choices(changelist):
             if choice["display"] == "All" and choice["query_string"].find("state=") < 0:
                 choice["display"] = "Needing review (default)"
@@ -66,9 +73,10 @@ class ScoreBandFilter(admin.SimpleListFilter):
         return [(band, band) for band in self.BANDS]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() not in self.BANDS:
+        value = self.value()
+        if value not in self.BANDS:
             return queryset
-        low, high = self.BANDS[self.value()]
+        low, high = self.BANDS[value]
         return queryset.filter(document__score__gte=low, document__score__lte=high)
 
 
@@ -86,9 +94,10 @@ class AgeFilter(admin.SimpleListFilter):
         return [(key, label) for key, (label, _, _) in self.AGES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() not in self.AGES:
+        value = self.value()
+        if value not in self.AGES:
             return queryset
-        _, at_least, under = self.AGES[self.value()]
+        _, at_least, under = self.AGES[value]
         now = timezone.now()
         if at_least is not None:
             queryset = queryset.filter(created_at__lte=now - at_least)
@@ -191,9 +200,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, *args: object, **kwargs: object
-    ) -> HttpResponse:
+    def change_view(self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return redirect("admin:reviews_manualreview_review", review_id=uuid.UUID(str(object_id)))
         except ValueError:
@@ -225,21 +232,23 @@ class ManualReviewAdmin(ReadOnlyAdmin):
                 if form.cleaned_data["action"] == "reveal":
                     # Post, audit, redirect: a refresh neither reveals nor audits again.
                     services.record_nik_reveal(
-                        review=review, user=request.user, reason=form.cleaned_data["reason"]
+                        review=review, user=signed_in_user(request), reason=form.cleaned_data["reason"]
                     )
                     reveals.grant(request, review_id=review.pk)
                     return HttpResponseRedirect(request.path)
                 if self._act(request, review, form.cleaned_data):
                     return HttpResponseRedirect(request.path)
             else:
-                messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+                messages.error(
+                    request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values())
+                )
             review = selectors.get_review(review_id=review_id)
         image_token = reveals.take_page(request, review_id=review.pk) if request.method == "GET" else None
         context = self._context(request, review, image_token)
         return TemplateResponse(request, "admin/reviews/review.html", context)
 
     def _act(self, request: HttpRequest, review: ManualReview, data: dict) -> bool:
-        action, reason, user = data["action"], data["reason"], request.user
+        action, reason, user = data["action"], data["reason"], signed_in_user(request)
         calls = {
             "claim": lambda: services.claim_review(review_id=review.pk, user=user),
             "release": lambda: services.release_review(review_id=review.pk, user=user),

@@ -42,7 +42,7 @@ def _open_review(sender: object, document: "Document", **kwargs: object) -> None
     open_manual_review(document=document)
 
 
-def _scrub_reviews(sender: object, document: object, **kwargs: object) -> None:
+def _scrub_reviews(sender: object, document: "Document", **kwargs: object) -> None:
     from reviews.services.privacy import scrub_review_records
 
     scrub_review_records(document=document)

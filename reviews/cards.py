@@ -199,7 +199,7 @@ def _check(name: str, value: str, line: dict | None, reasons: set[str]) -> dict 
     return None
 
 
-def _nik_check(nik: str, line: dict | None, reasons: set[str]) -> dict:
+def _nik_check(nik: str, line: dict | None, reasons: set[str]) -> dict | None:
     parts = []
     raw = re.sub(r"\D", "", str(line.get("text", ""))) if line else ""
     if len(raw) == 17 and raw[0] == "1":

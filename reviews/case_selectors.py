@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kyc import services as kyc_services
-from kyc.models import ActorKind, Document, Status
+from kyc.models import ActorKind, Document, Status, User
 from reviews import cards
 from reviews.models import WORKABLE_STATES, ManualReview
 from reviews.reason_texts import REVIEW_ACTIONS, reason_text
@@ -52,7 +52,9 @@ class Case:
 
     @property
     def assignees(self) -> list[str]:
-        return sorted({review.assignee.email for review in self.reviews if review.claim_active})
+        return sorted(
+            {review.assignee.email for review in self.reviews if review.claim_active and review.assignee}
+        )
 
 
 def sla_target() -> dt.timedelta:
@@ -77,7 +79,7 @@ def case_queue() -> list[Case]:
     return list(cases.values())
 
 
-def next_reviews_for(*, user: object) -> list[ManualReview]:
+def next_reviews_for(*, user: User) -> list[ManualReview]:
     """What `claim next` tries, in order: the user's own claims, then the oldest case's
     reviews nobody else holds."""
     reviews = [review for case in case_queue() for review in case.reviews]
@@ -98,7 +100,7 @@ def case_documents(*, owner_id: uuid.UUID) -> list[Document]:
     reviewed = [doc for doc in documents if _review(doc) is not None]
     if not reviewed:
         raise Http404(_("No case for this applicant."))
-    latest = {}
+    latest: dict[str, Document] = {}
     for document in documents:
         latest.setdefault(document.doc_type, document)
     shown = {doc.pk: doc for doc in [*reviewed, *latest.values()]}
@@ -181,7 +183,7 @@ def _declared_name(document: Document) -> str:
 
 def audit_trail(*, documents: list[Document]) -> list[dict[str, Any]]:
     """Every document transition and review event of the case, people named by email."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for document in documents:
         for t in document.transitions.order_by("at", "id"):
             what = f"{document.doc_type}: {t.from_status or '—'} → {t.to_status}"

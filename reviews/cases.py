@@ -4,21 +4,23 @@ selector and renders; every change goes through `reviews.services`.
 """
 
 import uuid
+from collections.abc import Callable
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_fsm import TransitionNotAllowed
 
 from filot.errors import Conflict
 from kyc.images import private_response, stored_image
-from kyc.models import Document
+from kyc.models import Document, User
+from kyc.signed_in import signed_in_user
 from reviews import case_selectors as selectors
 from reviews import services
 from reviews.models import WORKABLE_STATES, ManualReview
@@ -26,11 +28,11 @@ from reviews.reason_texts import DECISION_REASONS, decision_reason
 from reviews.redaction import UnreadableImage, blurred_boxes, blurred_card
 
 
-def urls(admin_site: object) -> list:
+def urls(admin_site: admin.AdminSite) -> list[URLPattern]:
     """The case pages, mounted among the review admin's URLs."""
     view = admin_site.admin_view
 
-    def page(name: str, func: object, route: str) -> object:
+    def page(name: str, func: Callable[..., HttpResponse], route: str) -> URLPattern:
         return path(route, view(func), name=f"reviews_case_{name}")
 
     return [
@@ -81,7 +83,7 @@ def _skip(request: HttpRequest, review_id: str) -> str:
     if not review_id:
         return ""
     try:
-        services.release_review(review_id=review_id, user=request.user)
+        services.release_review(review_id=review_id, user=signed_in_user(request))
     except (ManualReview.DoesNotExist, ValidationError, ValueError, Conflict):
         return ""
     return review_id
@@ -91,13 +93,13 @@ def claim_next(
     request: HttpRequest, *, after: ManualReview | None = None, skip: str = ""
 ) -> ManualReview | None:
     """Claim the next review: the rest of this case first, then the oldest free case."""
-    candidates = [r for r in selectors.next_reviews_for(user=request.user) if str(r.pk) != skip]
+    candidates = [r for r in selectors.next_reviews_for(user=signed_in_user(request)) if str(r.pk) != skip]
     if after is not None:
         owner = after.document.owner_id
         candidates.sort(key=lambda review: review.document.owner_id != owner)  # stable: age kept
     for review in candidates:
         try:
-            return services.claim_review(review_id=review.pk, user=request.user)
+            return services.claim_review(review_id=review.pk, user=signed_in_user(request))
         except (Conflict, TransitionNotAllowed):
             continue  # another reviewer took it a moment ago
     return None
@@ -112,7 +114,7 @@ def _to_case(review: ManualReview) -> HttpResponseRedirect:
 def case_view(request: HttpRequest, owner_id: uuid.UUID) -> HttpResponse:
     _require(request, "reviews.view_manualreview")
     documents = selectors.case_documents(owner_id=owner_id)
-    current = _chosen(documents, request.GET.get("document"), request.user)
+    current = _chosen(documents, request.GET.get("document"), signed_in_user(request))
     view = selectors.document_view(document=current)
     review = getattr(current, "manual_review", None)
     owner = current.owner
@@ -139,7 +141,7 @@ def case_view(request: HttpRequest, owner_id: uuid.UUID) -> HttpResponse:
     )
 
 
-def _chosen(documents: list[Document], wanted: str | None, user: object) -> Document:
+def _chosen(documents: list[Document], wanted: str | None, user: User) -> Document:
     by_id = {str(document.pk): document for document in documents}
     if wanted in by_id:
         return by_id[wanted]
@@ -178,7 +180,8 @@ def decide_view(request: HttpRequest, owner_id: uuid.UUID) -> HttpResponse:
 
 
 def _act(request: HttpRequest, review: ManualReview, action: str) -> None:
-    user, actor = request.user, services.Actor.reviewer(request.user)
+    user = signed_in_user(request)
+    actor = services.Actor.reviewer(user)
     if action == "claim":
         services.claim_review(review_id=review.pk, user=user)
     elif action == "release":
@@ -197,7 +200,7 @@ def _act(request: HttpRequest, review: ManualReview, action: str) -> None:
         raise ValueError(_("Unknown action."))
 
 
-def _check_holds_claim(review: ManualReview, user: object) -> None:
+def _check_holds_claim(review: ManualReview, user: User) -> None:
     review.refresh_from_db()
     if not (review.claim_active and review.assignee_id == user.pk):
         raise Conflict(_("Claim the review before deciding it."))

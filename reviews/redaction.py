@@ -10,6 +10,8 @@ conservative: the photo, the card's colours and layout stay visible, every print
 value is unreadable. When no text line is found the whole card is blurred.
 """
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -46,7 +48,7 @@ def text_mask(image: np.ndarray) -> np.ndarray | None:
     return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
-def _is_text_line(sides: tuple[float, float], most: float) -> bool:
+def _is_text_line(sides: Sequence[float], most: float) -> bool:
     thickness, length = sorted(sides)
     return 3 <= thickness <= most and length >= 10
 

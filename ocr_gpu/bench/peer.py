@@ -15,6 +15,7 @@ from ocr_gpu.engine.reading import CardReading
 def peer_reader() -> Callable[[bytes], CardReading] | None:
     try:
         from rapidocr import RapidOCR
+        from rapidocr.utils.output import RapidOCROutput
     except ImportError:
         return None
     engine = RapidOCR(params={"Global.log_level": "critical"})
@@ -24,6 +25,8 @@ def peer_reader() -> Callable[[bytes], CardReading] | None:
 
         reading, start = CardReading(providers=["rapidocr"]), time.perf_counter()
         output = engine(image_bytes)
+        if not isinstance(output, RapidOCROutput):  # boxes without texts (or texts without boxes): no line
+            output = RapidOCROutput()
         lines = []
         for box, text, score in zip(
             output.boxes if output.boxes is not None else [],

@@ -7,6 +7,7 @@ by the margin DBNet's training shrank it by.
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -15,13 +16,16 @@ from ocr_gpu.engine.assets import detection_model_path, detection_normalisation
 from ocr_gpu.engine.config import EngineConfig, EngineConfigError
 from ocr_gpu.engine.frame import CARD_H, CARD_W, LINE_HEIGHT, MIN_LINE_WIDTH
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 _BIN_THRESHOLD, _BOX_THRESHOLD, _UNCLIP = 0.3, 0.5, 1.6
 
 
 @dataclass(frozen=True)
 class Detector:
-    session: object
+    session: "ort.InferenceSession"
     providers: tuple[str, ...]
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)

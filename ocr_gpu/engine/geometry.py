@@ -102,7 +102,7 @@ def _candidate(mask: np.ndarray) -> tuple[float, np.ndarray] | None:
         return None
     quad = _order(quad)
     top, side = np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[3] - quad[0])
-    if not _ASPECT[0] <= top / max(side, 1.0) <= _ASPECT[1]:
+    if not _ASPECT[0] <= top / max(float(side), 1.0) <= _ASPECT[1]:
         return None
     if not 0.85 <= area / max(cv2.contourArea(quad), 1.0) <= 1.1:
         return None
@@ -138,10 +138,10 @@ def card_matrix(image: np.ndarray, quad: np.ndarray | None, upside_down: bool = 
     """The perspective transform from the photo to the CARD_W x CARD_H frame."""
     if quad is None:
         h, w = image.shape[:2]
-        quad = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     if upside_down:
         quad = np.roll(quad, 2, axis=0)
-    target = np.float32([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]])
+    target = np.array([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]], dtype=np.float32)
     return cv2.getPerspectiveTransform(quad.astype(np.float32), target)
 
 

@@ -7,7 +7,7 @@ from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktpheader import read_header, resolve_header
-from ocr_gpu.engine.ktprows import align, split_row, value_column, value_fits
+from ocr_gpu.engine.ktprows import Entry, align, split_row, value_column, value_fits
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
 from ocr_gpu.engine.nik import correct_nik
 from ocr_gpu.engine.vocab import closest
@@ -31,7 +31,8 @@ LABELS = {
 
 
 def parse_ktp(rows: list[Row]) -> Parsed:
-    parsed, header, entries = Parsed(), [], []
+    parsed, header = Parsed(), []
+    entries: list[Entry] = []
     value_from = value_column(rows)
     for row in rows:
         entry = split_row(row, LABELS, value_from)
@@ -111,13 +112,13 @@ def _read_gender(parsed: Parsed, key: str, value: str, confidence: float) -> Non
 def _read_blood(parsed: Parsed, text: str, confidence: float) -> None:
     """The blood type after `Gol. Darah`; a `-` (not recorded) or anything else is no value."""
     blood = text.rpartition(":")[2] if ":" in text else re.sub(r"G[O0Q]L\.?|DARAH", "", text)
-    blood = blood.strip().translate(str.maketrans({"0": "O", "Q": "O", "D": "O", "\u00a9": "O", "8": "B"}))
+    blood = blood.strip().translate(str.maketrans("0QD\u00a98", "OOOOB"))
     blood = re.sub(r"[^ABO+\-]", "", blood.split(" ")[0] if blood else "").rstrip("+-")
     parsed.put("blood_type", blood if blood in BLOOD_TYPES else None, confidence)
 
 
 def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    parts = [digit_run(part, (1, 2, 3)) for part in re.split(r"[/\\|]", value) if digit_run(part, (1, 2, 3))]
+    parts = [run for part in re.split(r"[/\\|]", value) if (run := digit_run(part, (1, 2, 3)))]
     if len(parts) != 2:
         digits = digit_run(value, (6,))
         parts = [digits[:3], digits[3:]] if digits else []

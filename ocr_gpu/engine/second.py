@@ -11,6 +11,7 @@ CTC decoding and input normalisation follow the model's training ((x - 0.5) / 0.
 from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -19,12 +20,15 @@ from ocr_gpu.engine.assets import second_model_path
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.recognize import Recognized
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 _HEIGHT, _MAX_WIDTH = 48, 960
 
 
 @dataclass(frozen=True)
 class SecondReader:
-    session: object
+    session: "ort.InferenceSession"
     characters: tuple[str, ...]  # index 0 is CTC's blank
 
     def read(self, crops: list[np.ndarray]) -> list[Recognized]:

@@ -37,8 +37,8 @@ def _values(parsed: Parsed, key: str) -> tuple[str, ...] | None:
     wanted, flaws = _KEY_FIELDS[key]
     if any(check["code"] in flaws for check in parsed.checks):
         return None
-    values = tuple(parsed.fields.get(name) for name in wanted)
-    return values if all(values) else None
+    values = tuple(value for name in wanted if (value := parsed.fields.get(name)))
+    return values if len(values) == len(wanted) else None
 
 
 def disputed_fields(key: str) -> tuple[str, ...]:

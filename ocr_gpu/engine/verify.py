@@ -10,6 +10,7 @@ import numpy as np
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row
+from ocr_gpu.engine.npwp import parse_npwp
 from ocr_gpu.engine.parse import parse, reparse_ktp
 from ocr_gpu.engine.rereading import reread_numbers, reread_unchecked, reread_unsure
 from ocr_gpu.engine.secondopinion import second_opinion, settle_disputes
@@ -19,7 +20,7 @@ def verify(
     doc_type: str, parsed: Parsed, rows: list[Row], gray: np.ndarray, config: EngineConfig | None = None
 ) -> Parsed:
     def reparse() -> Parsed:
-        return reparse_ktp(rows) if doc_type == "KTP" else parse(rows, doc_type)[1]
+        return reparse_ktp(rows) if doc_type == "KTP" else parse_npwp(rows)
 
     disputed: set[str] = set()
     if config is not None and config.second_opinion:

@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from kyc.models import User
+
 REVIEWERS_GROUP = "Reviewers"
 # What a member of the Reviewers group may do: work the queue, read what it needs.
 REVIEWER_PERMISSIONS = (
@@ -32,7 +34,7 @@ def ensure_reviewers_group() -> Group:
 
 
 @transaction.atomic
-def ensure_reviewer(*, email: str, password: str) -> tuple[object, bool]:
+def ensure_reviewer(*, email: str, password: str) -> tuple[User, bool]:
     """Create a staff account in the Reviewers group, or reset the password of an existing one."""
     User = get_user_model()
     group = ensure_reviewers_group()
@@ -45,7 +47,7 @@ def ensure_reviewer(*, email: str, password: str) -> tuple[object, bool]:
 
 
 @transaction.atomic
-def register_reviewer(*, email: str, password: str, can_reveal: bool) -> tuple[object, bool]:
+def register_reviewer(*, email: str, password: str, can_reveal: bool) -> tuple[User, bool]:
     """A production reviewer: staff in the Reviewers group, the password checked by the
     site's validators, and the audited NIK reveal granted to this person or taken back."""
     from django.contrib.auth.password_validation import validate_password

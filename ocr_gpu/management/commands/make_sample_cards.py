@@ -1,6 +1,7 @@
 """Generate synthetic KTP/NPWP photos and their truth.jsonl (no real person's data)."""
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--yardstick", choices=["tuning", "evaluation"], default="tuning")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:  # the generator is test and demo tooling: the GPU image does not carry it
             from cardgen.cards import write_sample_set
         except ImportError as missing:

@@ -3,13 +3,14 @@
 import dataclasses
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ocr_gpu.bench.baseline import read_card_baseline
 from ocr_gpu.bench.peer import peer_reader
 from ocr_gpu.bench.report import format_report, format_wrong_values
-from ocr_gpu.bench.scoring import load_truth, run
+from ocr_gpu.bench.scoring import Reader, load_truth, run
 from ocr_gpu.config import engine_config
 from ocr_gpu.engine import read_card, warm_up
 
@@ -43,10 +44,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--show-wrong", action="store_true", help="list the first wrong values")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         config = engine_config()
         name = "engine" + (" (+2nd)" if config.second_opinion else "")
-        readers = {name: partial(read_card, config=config)}
+        readers: dict[str, Reader] = {name: partial(read_card, config=config)}
         for spec in options["detection_model"]:
             name, _, path = spec.partition("=")
             if not path:

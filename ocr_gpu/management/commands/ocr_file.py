@@ -2,11 +2,12 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from ocr_gpu.config import engine_config
-from ocr_gpu.engine import CardReading, read_card
+from ocr_gpu.engine import CardReading, EngineConfig, read_card
 
 
 class Command(BaseCommand):
@@ -17,14 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line (the contract)")
         parser.add_argument("--doc-type", choices=["KTP", "NPWP"], help="what the files are expected to be")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         config = engine_config()
         for name in options["files"]:
             reading = self._read(name, options["doc_type"], config)
             result = {"file": name, **reading.to_contract()}
             self.stdout.write(json.dumps(result) if options["json"] else self._human(result))
 
-    def _read(self, name: str, hint: str | None, config: object) -> CardReading:
+    def _read(self, name: str, hint: str | None, config: EngineConfig) -> CardReading:
         try:
             data = Path(name).read_bytes()
         except OSError as problem:

@@ -27,6 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         from ocr_gpu.engine.cards import render_card
+
         from reviews.redaction import blurred_card
 
         readable = leaked = 0
