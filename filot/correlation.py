@@ -42,6 +42,9 @@ class CorrelationIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         structlog.contextvars.clear_contextvars()
         correlation_id = bind_correlation_id(request.headers.get(HEADER))
+        # Kept on the request too: Django logs `django.request` lines after this middleware
+        # has returned (and cleared the context); filot.logging reads it from the record.
+        request.correlation_id = correlation_id  # type: ignore[attr-defined]
         try:
             response = self.get_response(request)
         finally:

@@ -127,6 +127,35 @@ EXAMPLES: dict[str, tuple[dict | None, dict[str, dict]]] = {
             }
         },
     ),
+    "v1_auth_password_create": (
+        {"current_password": CREDENTIALS["password"], "new_password": "another-long-passphrase-77"},
+        {"200": TOKENS},
+    ),
+    "me_data": (
+        None,
+        {
+            "200": {
+                "account": {"id": "0b3c2d1e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "email": CREDENTIALS["email"]},
+                "profile": {**PROFILE},
+                "documents": [],
+                "privacy_events": [],
+            }
+        },
+    ),
+    "me_erasure": (
+        None,
+        {
+            "200": {"erased": True, "documents": 2, "erased_at": "2026-12-01T10:15:00Z"},
+            "409": {
+                "error": {
+                    "code": "conflict",
+                    "message": "A document is under review: erasure waits for its decision.",
+                    "details": None,
+                }
+            },
+        },
+    ),
+    "privacy_notice": (None, {"200": {"version": "2026-01"}}),
     "webhook_endpoints_destroy": (
         None,
         {"404": {"error": {"code": "not_found", "message": "Not found.", "details": None}}},

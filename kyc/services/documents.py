@@ -14,7 +14,7 @@ from django.utils import timezone
 from filot.correlation import current_correlation_id
 from filot.deferred import after_response
 from filot.errors import Conflict, PayloadTooLarge
-from kyc.models import ACTIVE_STATUSES, ActorKind, Document, Status, User
+from kyc.models import ACTIVE_STATUSES, ActorKind, Applicant, Document, Status, User
 from kyc.services.audit import apply_transition, lock_document, record_transition, transition_document
 from kyc.validators import NormalizedImage, Upload, validate_and_normalize
 
@@ -67,6 +67,16 @@ def _consented_notice(consent: bool, notice_version: str | None) -> str:
     return current
 
 
+def _check_may_upload(account: User) -> None:
+    """An erased account uploads nothing; neither does a deactivated person. An
+    integrator's applicant is an account that never signs in (inactive by design): its
+    uploads come through the client's API key."""
+    if account.erased_at is not None:
+        raise PermissionDenied("This account's personal data was erased.")
+    if not account.is_active and not Applicant.objects.filter(user=account).exists():
+        raise PermissionDenied("This account is deactivated.")
+
+
 def submit_document(
     *,
     user: User,
@@ -91,8 +101,7 @@ def submit_document(
     try:
         with transaction.atomic():
             # The account's row: an erasure holding it finishes first, and is seen here.
-            if not User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).exists():
-                raise PermissionDenied("This account is deactivated.")
+            _check_may_upload(User.objects.select_for_update(no_key=True).get(pk=user.pk))
             document = Document.objects.create(
                 id=document_id,
                 owner=user,

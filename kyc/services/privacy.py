@@ -75,7 +75,9 @@ def scrub_document(*, document: Document, at: dt.datetime) -> None:
     DocumentTransition.objects.filter(document=document, actor_kind__in=FREE_TEXT_ACTORS).exclude(
         reason=""
     ).update(reason=REMOVED_TEXT)
-    document.sha256 = ""
+    # Not the image's hash any more (it would say which image it was), yet unique per
+    # document: "one active document per image" holds among an applicant's decided rows.
+    document.sha256 = f"removed-{document.id.hex}"
     document.idempotency_key = ""
     document.personal_data_removed_at = at
     document.save(update_fields=["sha256", "idempotency_key", "personal_data_removed_at", "updated_at"])

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from kyc import services
+from kyc.crypto import seal_for_ring
 from kyc.models import Document, Status
 from tests.reviews.documents import card
 
@@ -56,7 +57,8 @@ def store_reading(document: Document, fields: dict) -> str:
         "lines": [{"text": f"NIK : {fields.get('nik', '')}", "confidence": 0.9, "box": [1, 2, 3, 4]}],
     }
     folder = document.storage_key.rsplit("/", 1)[0]
-    return default_storage.save(f"{folder}/reading-{uuid.uuid4().hex}.json", ContentFile(json.dumps(reading)))
+    sealed = seal_for_ring(json.dumps(reading).encode())  # sealed, as the OCR actor writes it
+    return default_storage.save(f"{folder}/reading-{uuid.uuid4().hex}.json", ContentFile(sealed))
 
 
 def processing(document: Document) -> Document:

@@ -46,7 +46,7 @@ def test_the_blurred_card_has_no_readable_nik_but_the_original_does(index):
     assert blurred[:2] == b"\xff\xd8"
     read = read_number(blurred, made.doc_type)
     digits = re.sub(r"\D", "", " ".join(read.values()))
-    assert number not in digits and made.fields["nik"] not in digits
+    assert number not in digits and made.fields.get("nik", number) not in digits
 
 
 def test_a_reviewer_gets_the_blurred_card_and_a_reveal_shows_the_original_once(revealer, needs_review):
