@@ -26,7 +26,7 @@ INFLIGHT_PREFIX = "filot:inflight:"
 
 class RedisBroker(DramatiqRedisBroker):
     """Dramatiq's Redis broker whose connections time out (see filot/redis_client.py):
-    a frozen Redis costs a send REDIS_SOCKET_TIMEOUT_MS, and in the web (where a send
+    a frozen Redis costs a send DRAMATIQ_SOCKET_TIMEOUT_MS, and in the web (where a send
     that fails is owed and sent later by the reaper) one failure opens the breaker."""
 
     def __init__(self, *, url: str, connect_timeout_ms: int, socket_timeout_ms: int, **options: Any) -> None:

@@ -60,15 +60,6 @@ class Breaker:
 breaker = Breaker()
 
 
-def pool_options() -> dict[str, Any]:
-    """Connection-pool keyword arguments for every Redis client of the app."""
-    return {
-        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_MS / 1000,
-        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT_MS / 1000,
-        "health_check_interval": 30,
-    }
-
-
 class _FailFastClient(RedisCacheClient):
     """Django's Redis cache client, every call through the breaker."""
 

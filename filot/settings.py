@@ -177,16 +177,18 @@ USE_TZ = True
 
 # --- database --------------------------------------------------------------------
 DATABASE_URL = env.url("DATABASE_URL", schemes=("postgres", "postgresql"), required=HOLDS_PERSONAL_DATA)
+# A process frozen inside a transaction (SIGSTOP, a hung host) would hold its row locks
+# for ever: PostgreSQL ends such a session, and its locks, after this.
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int(
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000, minimum=1_000, maximum=3_600_000
+)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # A database that does not answer fails a request in seconds (503), not minutes.
             "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", 3, minimum=1, maximum=60),
-            # A process frozen inside a transaction (SIGSTOP, a hung host) would hold its
-            # row locks for ever: PostgreSQL ends such a session, and its locks, after this.
-            "options": "-c idle_in_transaction_session_timeout="
-            f"{env.int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, minimum=1_000)}",
+            "options": f"-c idle_in_transaction_session_timeout={DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
         }
     )
 elif PRODUCTION:

@@ -80,6 +80,7 @@ def test_an_upload_during_a_postgresql_outage_answers_503_and_stores_nothing(tmp
                 timeout=30,
             )
         )
+        applicant.close()  # the refused upload's body was never read: gunicorn drops that connection
         listing = applicant.get(f"{stack.url}/api/v1/documents", timeout=30)
 
         print(f"PostgreSQL down: upload answered {response.status_code} in {seconds:.2f} s")

@@ -90,7 +90,7 @@ def test_a_killed_worker_process_and_a_killed_worker_parent_lose_nothing(stack):
     applicant = stack.applicant("crashes@example.com")
     ocr = stack.start_worker("ocr-gpu", processes=2)
     stack.start_worker("default")
-    ids = [stack.upload(applicant, photo) for photo in card_photos(6, seed=7070)]
+    ids = [stack.upload(applicant, photo) for photo in card_photos(5, seed=7070)]
     wait_until(lambda: len(children(ocr.pid)) == 2 and settled(ids) >= 2, timeout=120)
 
     # SIGKILL of one worker process: dramatiq stops its group (ECS would start another).
@@ -104,7 +104,7 @@ def test_a_killed_worker_process_and_a_killed_worker_parent_lose_nothing(stack):
     del recovered
 
     # kill -9 of the parent: its processes must not live on holding messages.
-    more = [stack.upload(applicant, photo) for photo in card_photos(4, seed=7171)]
+    more = [stack.upload(applicant, photo) for photo in card_photos(3, seed=7171)]
     wait_until(lambda: len(children(replacement.pid)) == 2, timeout=60)
     orphans = children(replacement.pid)
     wait_until(lambda: settled(more) >= 1, timeout=120)
