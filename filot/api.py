@@ -263,8 +263,8 @@ class ErrorSerializer(serializers.Serializer):
 def error_responses(*statuses: int) -> dict:
     """drf-spectacular `responses` entries for the given error statuses.
 
-    405, 406 and 415 (wrong method, unsatisfiable Accept header, wrong body type) can come
-    from any endpoint and are always listed.
+    405, 406 and 415 (wrong method, an Accept header no renderer meets, wrong body type)
+    can come from any endpoint and are always listed.
     """
     from drf_spectacular.utils import OpenApiResponse
 

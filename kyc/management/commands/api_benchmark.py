@@ -157,9 +157,11 @@ def _row(name: str, conns: int, runs: list[Result], ceiling: list[float]) -> str
     def median(values: Iterable[float]) -> float:
         return statistics.median(values)
 
-    ratio = median(run.rate / top if top else 0.0 for run, top in zip(runs, ceiling, strict=True))
+    # A round whose ceiling served nothing (a stalled machine) has no ratio.
+    ratios = [run.rate / top for run, top in zip(runs, ceiling, strict=True) if top]
+    ratio = f"{median(ratios):.2f}" if ratios else "n/a"
     return (
-        f"{name:<16} {conns:>5} {median(run.rate for run in runs):>8.1f} {ratio:>9.2f} "
+        f"{name:<16} {conns:>5} {median(run.rate for run in runs):>8.1f} {ratio:>9} "
         f"{median(run.p50_ms for run in runs):>7.1f} {median(run.p95_ms for run in runs):>7.1f} "
         f"{median(run.p99_ms for run in runs):>7.1f} {sum(run.errors for run in runs):>6}  "
         + " / ".join(f"{run.rate:.0f}" for run in runs)
