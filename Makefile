@@ -76,6 +76,8 @@ lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 
+# Two yardsticks: cards in the tuning styles and in the styles reserved for evaluation.
 bench: $(STAMP) system-packages
-	@$(PY) manage.py make_sample_cards --out "$(FILOT_DATA_DIR)/bench-cards" --count 200 --seed 20261122
-	@$(PY) manage.py ocr_benchmark --cards "$(FILOT_DATA_DIR)/bench-cards"
+	@$(PY) manage.py make_sample_cards --out "$(FILOT_DATA_DIR)/bench-tuning" --count 100 --seed 20261122 --yardstick tuning
+	@$(PY) manage.py make_sample_cards --out "$(FILOT_DATA_DIR)/bench-evaluation" --count 100 --seed 20261201 --yardstick evaluation
+	@OMP_THREAD_LIMIT=1 $(PY) manage.py ocr_benchmark --cards "$(FILOT_DATA_DIR)/bench-tuning" "$(FILOT_DATA_DIR)/bench-evaluation"

@@ -95,15 +95,18 @@ def register_periodic(name: str, job: Callable[[], object], *, every: Callable[[
 
 
 class _PeriodicRunner(threading.Thread):
-    def __init__(self) -> None:
+    def __init__(
+        self, jobs: dict[str, tuple[Callable[[], object], Callable[[], float]]] | None = None
+    ) -> None:
         super().__init__(name="filot-periodic", daemon=True)
         self.stopped = threading.Event()
+        self.jobs = _periodic_jobs if jobs is None else jobs
 
     def run(self) -> None:
-        next_run = dict.fromkeys(_periodic_jobs, 0.0)
+        next_run = dict.fromkeys(self.jobs, 0.0)
         while not self.stopped.wait(1.0 if any(next_run.values()) else 0):
             now = time.monotonic()
-            for name, (job, every) in list(_periodic_jobs.items()):
+            for name, (job, every) in list(self.jobs.items()):
                 if now < next_run.get(name, 0.0):
                     continue
                 next_run[name] = now + every()

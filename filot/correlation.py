@@ -41,10 +41,10 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         structlog.contextvars.clear_contextvars()
-        request.correlation_id = bind_correlation_id(request.headers.get(HEADER))
+        correlation_id = bind_correlation_id(request.headers.get(HEADER))
         try:
             response = self.get_response(request)
         finally:
             structlog.contextvars.clear_contextvars()
-        response[HEADER] = request.correlation_id
+        response[HEADER] = correlation_id
         return response

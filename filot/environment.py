@@ -5,6 +5,7 @@ settings module `raise_if_problems()` stops start-up with one message listing
 every missing or malformed value, so an operator fixes them all in one go.
 """
 
+import builtins
 import os
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
@@ -49,7 +50,9 @@ class Environment:
             self.problems.append(f"{name} must be one of: {', '.join(sorted(choices))}")
         return value
 
-    def secret(self, name: str, default: str, *, required: bool, min_length: int) -> str:
+    def secret(
+        self, name: builtins.str, default: builtins.str, *, required: builtins.bool, min_length: builtins.int
+    ) -> builtins.str:
         """A secret: required and of a minimum length when `required` (production)."""
         value = self._raw(name, required=required)
         if value is None:
@@ -60,7 +63,7 @@ class Environment:
             self.problems.append(f"{name} must not repeat so few characters: use a random value")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self._raw(name, required=False)
         if value is None:
             return default
@@ -72,7 +75,14 @@ class Environment:
         self.problems.append(f"{name} must be true or false, not {value!r}")
         return default
 
-    def int(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def int(
+        self,
+        name: builtins.str,
+        default: builtins.int,
+        *,
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
+    ) -> builtins.int:
         value = self._raw(name, required=False)
         if value is None:
             return default
@@ -86,13 +96,17 @@ class Environment:
             return default
         return number
 
-    def list(self, name: str, default: Iterable[str] = (), *, required: bool = False) -> list[str]:
+    def list(
+        self, name: builtins.str, default: Iterable[builtins.str] = (), *, required: builtins.bool = False
+    ) -> list[builtins.str]:
         value = self._raw(name, required=required)
         if value is None:
             return list(default)
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def url(self, name: str, *, schemes: Iterable[str], required: bool = False) -> str:
+    def url(
+        self, name: builtins.str, *, schemes: Iterable[builtins.str], required: builtins.bool = False
+    ) -> builtins.str:
         value = self._raw(name, required=required)
         if value is None:
             return ""
@@ -103,7 +117,9 @@ class Environment:
             self.problems.append(f"{name} must be a {shown} URL with a host")
         return value
 
-    def together(self, names: Iterable[str], *, required: bool = False, why: str = "") -> bool:
+    def together(
+        self, names: Iterable[builtins.str], *, required: builtins.bool = False, why: builtins.str = ""
+    ) -> builtins.bool:
         """True when every one of `names` is set; a partial set is a problem."""
         names = list(names)
         present = [name for name in names if self.environ.get(name, "").strip()]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import redis
 import structlog
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -51,7 +51,7 @@ def check_storage() -> dict:
     # exists() is a HEAD on object storage and a stat locally: it proves the
     # credentials and the bucket without writing anything.
     default_storage.exists("health/probe")
-    return {"backend": type(default_storage._wrapped).__name__}
+    return {"backend": type(storages["default"]).__name__}
 
 
 register_check("database", check_database)

@@ -58,6 +58,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from filot.queues import QUEUES
 
@@ -125,7 +126,7 @@ def multiprocess_dir() -> str:
 class Scrape:
     """Several collectors answered as one registry (what `generate_latest` needs)."""
 
-    def __init__(self, collectors: Iterable[object]) -> None:
+    def __init__(self, collectors: Iterable[Collector]) -> None:
         self.collectors = list(collectors)
 
     def collect(self) -> Iterator[Metric]:
@@ -133,7 +134,7 @@ class Scrape:
             yield from collector.collect()
 
 
-def process_metrics() -> object:
+def process_metrics() -> CollectorRegistry:
     """This host's recorded metrics: merged from every process's files, or this process's."""
     if multiprocess_dir():
         registry = CollectorRegistry()
@@ -200,7 +201,7 @@ class DocumentStatusCollector:
 
         # Looked up by name: filot imports no app's models (DESIGN.md).
         document = apps.get_model("kyc", "Document")
-        statuses = [value for value, _ in document._meta.get_field("status").choices]
+        statuses = [value for value, _ in document._meta.get_field("status").choices or ()]
         try:
             counts = dict(document.objects.values_list("status").annotate(n=Count("pk")).order_by())
         except DatabaseError as error:

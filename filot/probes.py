@@ -23,7 +23,8 @@ class ProbeHostMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path in PROBE_PATHS:
             domain, _ = split_domain_port(request.META.get("HTTP_HOST", ""))
-            named = [host for host in settings.ALLOWED_HOSTS if host and "*" not in host and host[0] != "."]
-            if named and not validate_host(domain, settings.ALLOWED_HOSTS):
+            allowed: list[str] = settings.ALLOWED_HOSTS
+            named = [host for host in allowed if host and "*" not in host and host[0] != "."]
+            if named and not validate_host(domain, allowed):
                 request.META["HTTP_HOST"] = named[0]
         return self.get_response(request)

@@ -34,7 +34,11 @@ def enforce(request: Any, *, group: str, key: str | Callable, rate: str) -> None
         raise RateLimitExceeded(retry_after=usage["time_left"])
 
 
-def rate_limited(group: str, limits: Iterable[tuple[str | Callable, str]]) -> Callable:
+# A rate is a django-ratelimit string ("10/m") or a callable returning one (`setting_rate`).
+Rate = str | Callable[[str, Any], str]
+
+
+def rate_limited(group: str, limits: Iterable[tuple[str | Callable, Rate]]) -> Callable:
     """Decorate a view function (or a DRF handler method) with several limits.
 
     `limits` are (key, rate) pairs in django-ratelimit terms, e.g. ("ip", "10/m").

@@ -140,7 +140,7 @@ elif PRODUCTION:
     # dummy backend) instead of reaching for personal data from the GPU fleet.
     DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "filot.sqlite3"}}
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "filot.sqlite3")}}
 EMBEDDED_DATABASE = not DATABASE_URL and not PRODUCTION
 
 # --- Redis: broker and cache -----------------------------------------------------

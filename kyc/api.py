@@ -1,8 +1,7 @@
 """The client API: parse, call one service or selector, serialize."""
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,6 +13,7 @@ from filot.errors import PayloadTooLarge
 from filot.ratelimits import rate_limited, setting_rate
 from kyc import selectors, services
 from kyc.crypto import mask_nik
+from kyc.images import private_image_response
 from kyc.models import DocType, Document
 
 UPLOAD_LIMITS = [("user_or_ip", setting_rate("UPLOAD_RATE_LIMIT")), ("ip", setting_rate("UPLOAD_RATE_LIMIT"))]
@@ -125,14 +125,7 @@ class DocumentImageApi(APIView):
     )
     def get(self, request: Request, document_id: str) -> FileResponse:
         document = selectors.get_document_for_user(user=request.user, document_id=document_id)
-        try:
-            image = default_storage.open(document.storage_key, "rb")
-        except OSError as error:  # purged past retention, or erased
-            raise Http404("The image is no longer held.") from error
-        response = FileResponse(image)
-        response["Content-Type"] = f"image/{document.detected_type}"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_image_response(document)
 
 
 class TransitionOutput(serializers.Serializer):

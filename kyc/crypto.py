@@ -44,6 +44,15 @@ def rotate_token(token: str) -> str:
         raise NikDecryptionError("The NIK cannot be decrypted with any configured key.") from None
 
 
+def is_current_token(token: str) -> bool:
+    """Is the token encrypted under the first (newest) key already? (rotation skips it)"""
+    try:
+        Fernet(_encryption_keys()[0]).decrypt(token)
+    except InvalidToken:
+        return False
+    return True
+
+
 def nik_blind_index(nik: str) -> str:
     """HMAC-SHA256 (hex) of the NIK's digits: equal NIKs give equal indexes, and without
     the key the index reveals nothing, unlike a plain hash of a 16-digit number."""
@@ -125,6 +134,9 @@ class EncryptedJSONField(models.TextField):
     """
 
     description = "JSON, encrypted at rest"
+    # What django-stubs types the attribute as (a TextField would say str).
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:

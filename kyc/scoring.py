@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ocr_gpu.engine.nik import decode_nik, nik_disagreements
-from ocr_gpu.engine.npwp_number import is_valid_npwp15
+from idnumbers.nik import decode_nik, nik_disagreements
+from idnumbers.npwp import is_valid_npwp15
 
 KTP, NPWP, UNKNOWN = "KTP", "NPWP", "UNKNOWN"
 REQUIRED_FIELDS = {

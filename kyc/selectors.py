@@ -28,10 +28,3 @@ def get_document_for_user(*, user: User, document_id: uuid.UUID | str) -> Docume
 
 def document_timeline(*, document: Document) -> QuerySet[DocumentTransition]:
     return document.transitions.order_by("at", "id")
-
-
-def find_profiles_by_nik(*, nik: str) -> QuerySet[Profile]:
-    """Profiles declaring this NIK, matched on the blind index (no decryption)."""
-    from kyc.crypto import nik_blind_index
-
-    return Profile.objects.filter(nik_hash=nik_blind_index(nik)).select_related("user")

@@ -10,6 +10,8 @@ services at the top; a service reaches an actor only by a lazy import in the one
 function that sends it (the house rule, docs/DESIGN.md).
 """
 
+from typing import Any
+
 import dramatiq
 import structlog
 from django.conf import settings
@@ -52,7 +54,7 @@ def ocr_pipeline(
     """recognize → ingest_ocr_result, each message stamped with the schema version and
     the document's correlation id (the pipe target is built here, so it carries the
     sender's version, not the GPU worker's)."""
-    options = {"correlation_id": correlation_id, "schema_version": MESSAGE_SCHEMA_VERSION}
+    options: dict[str, Any] = {"correlation_id": correlation_id, "schema_version": MESSAGE_SCHEMA_VERSION}
     return pipeline(
         [
             recognize.message_with_options(

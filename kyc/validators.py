@@ -61,7 +61,11 @@ _FORMATS = {
 }
 
 
-def validate_and_normalize(upload: UploadedFile | IO[bytes] | bytes) -> NormalizedImage:
+# What an upload may arrive as: Django's uploaded file, an open binary file, or bytes.
+Upload = UploadedFile | IO[bytes] | bytes
+
+
+def validate_and_normalize(upload: Upload) -> NormalizedImage:
     """Check an upload and return its normalized copy, or raise `ValidationError`
     with one of the codes in `_MESSAGES`."""
     limits = _Limits.from_settings()

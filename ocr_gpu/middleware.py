@@ -16,7 +16,7 @@ class WarmUpEngine(dramatiq.Middleware):
     def after_worker_boot(self, broker: Broker, worker: dramatiq.Worker) -> None:
         # Imported here: actors must not be declared while the broker is being set up.
         from filot.queues import OCR_QUEUE
-        from ocr_gpu.tasks import engine_config
+        from ocr_gpu.config import engine_config
 
         queues = worker.consumer_whitelist  # None: every queue
         if queues and OCR_QUEUE not in queues:

@@ -6,6 +6,8 @@ job that ran on the CPU although the GPU was asked for, so a host whose CUDA
 libraries failed to load shows up in the metrics and the logs, job by job.
 """
 
+from typing import TYPE_CHECKING
+
 import dramatiq
 import structlog
 from django.conf import settings
@@ -13,12 +15,17 @@ from django.conf import settings
 from filot.metrics import GPU_FALLBACKS
 from filot.queues import OCR_QUEUE
 
+if TYPE_CHECKING:
+    from dramatiq.broker import MessageProxy
+
+    from ocr_gpu.engine.detect import Detector
+
 log = structlog.get_logger(__name__)
 
 
-def _detector() -> object:
+def _detector() -> "Detector":
+    from ocr_gpu.config import engine_config
     from ocr_gpu.engine.detect import load_detector  # heavy: ONNX Runtime loads here
-    from ocr_gpu.tasks import engine_config
 
     # The same cached session the actor uses: asking again costs nothing.
     return load_detector(engine_config())
@@ -38,7 +45,7 @@ class CpuFallbackMiddleware(dramatiq.Middleware):
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: "MessageProxy",
         *,
         result: object = None,
         exception: BaseException | None = None,

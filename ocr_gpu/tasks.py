@@ -18,18 +18,9 @@ from django.core.files.storage import default_storage
 from dramatiq.middleware import CurrentMessage
 
 from filot.queues import OCR_QUEUE
+from ocr_gpu.config import engine_config
 
 log = structlog.get_logger(__name__)
-
-
-def engine_config() -> object:
-    from ocr_gpu.engine.config import EngineConfig
-
-    return EngineConfig(
-        gpu_enabled=settings.OCR_GPU_ENABLED,
-        autofallback=settings.OCR_GPU_AUTOFALLBACK,
-        model_path=settings.OCR_DETECTION_MODEL_PATH or None,
-    )
 
 
 def reading_key(storage_key: str, message_id: str | None = None) -> str:

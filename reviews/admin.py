@@ -23,6 +23,7 @@ from filot.admin import ReadOnlyAdmin
 from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
+from kyc.images import private_image_response
 from kyc.models import DocType
 from reviews import reveals, selectors, services
 from reviews.forms import ReviewActionForm
@@ -206,18 +207,17 @@ class ManualReviewAdmin(ReadOnlyAdmin):
     def image_view(self, request: HttpRequest, review_id: uuid.UUID) -> HttpResponse:
         """The card: its printed text blurred, or the original once after an audited reveal."""
         document = self._review_or_deny(request, review_id).document
+        if reveals.take_image(request, review_id=review_id, token=request.GET.get("reveal", "")):
+            return private_image_response(document)
         try:
             with default_storage.open(document.storage_key, "rb") as stored:
                 data = stored.read()
         except OSError as error:
             raise Http404("The image is missing from storage.") from error
-        if reveals.take_image(request, review_id=review_id, token=request.GET.get("reveal", "")):
-            response = HttpResponse(data, content_type=f"image/{document.detected_type}")
-        else:
-            try:
-                response = HttpResponse(blurred_card(data), content_type="image/jpeg")
-            except UnreadableImage as error:
-                raise Http404("The stored image cannot be shown.") from error
+        try:
+            response = HttpResponse(blurred_card(data), content_type="image/jpeg")
+        except UnreadableImage as error:
+            raise Http404("The stored image cannot be shown.") from error
         response["Cache-Control"] = "private, no-store"
         return response
 

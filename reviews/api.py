@@ -4,7 +4,6 @@ import json
 
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 
 from filot.api import StrictSerializer, error_responses
 from filot.errors import PayloadTooLarge
+from kyc.images import private_image_response
 from reviews import selectors, services
 from reviews.models import Decision
 from reviews.signing import (
@@ -139,11 +139,4 @@ class ReviewImageApi(APIView):
         except signing.BadSignature as error:
             raise Http404("Not found.") from error
         document = selectors.get_document_under_review(document_id=document_id)
-        try:
-            image = default_storage.open(document.storage_key, "rb")
-        except OSError as error:  # the object is gone from storage: nothing to show, not a 500
-            raise Http404("Not found.") from error
-        response = FileResponse(image)
-        response["Content-Type"] = f"image/{document.detected_type}"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_image_response(document)

@@ -1,5 +1,10 @@
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+if TYPE_CHECKING:
+    from kyc.models import Document
 
 
 class ReviewsConfig(AppConfig):
@@ -31,7 +36,7 @@ def register_buli2_health() -> None:
     register_check("buli2", breaker_health)
 
 
-def _open_review(sender: object, document: object, **kwargs: object) -> None:
+def _open_review(sender: object, document: "Document", **kwargs: object) -> None:
     from reviews.services import open_manual_review
 
     open_manual_review(document=document)

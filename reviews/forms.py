@@ -11,7 +11,7 @@ class ReviewActionForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500, strip=True)
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("action") in NEEDS_REASON and not data.get("reason"):
             self.add_error("reason", "A reason is required for this action.")
         return data

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -5,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from kyc.models import Document
+from kyc.models import Document, User
 
 
 class ReviewState(models.TextChoices):
@@ -92,7 +93,7 @@ class ManualReview(ConcurrentTransitionMixin, models.Model):
 
     # --- transitions: no side effects beyond this row's fields ----------------------
     @transition(field=state, source=list(WORKABLE_STATES), target=ReviewState.CLAIMED)
-    def claim(self, *, user: object, until: object) -> None:
+    def claim(self, *, user: "User", until: dt.datetime) -> None:
         self.assignee = user
         self.claim_expires_at = until
         self.claimed_at = timezone.now()

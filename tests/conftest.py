@@ -93,7 +93,7 @@ def bob_api(bob):
 @pytest.fixture(scope="session")
 def ktp_jpeg() -> bytes:
     """A photo of a synthetic KTP from the project's own generator."""
-    from ocr_gpu.engine.cards import render_card
+    from cardgen.cards import render_card
 
     for index in range(50):
         card, jpeg = render_card(20261122, index)

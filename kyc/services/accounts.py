@@ -7,9 +7,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from idnumbers.nik import decode_nik
 from kyc.crypto import nik_blind_index
 from kyc.models import Profile, User
-from ocr_gpu.engine.nik import decode_nik
 
 log = structlog.get_logger(__name__)
 

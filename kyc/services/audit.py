@@ -33,7 +33,7 @@ def write_audit_row(
 ) -> Row:
     """One audit row of `model`, about a document (or a review of it, or, with None, a
     person): its correlation id falls back to the document's."""
-    return model.objects.create(
+    return model._default_manager.create(
         actor_kind=actor_kind,
         actor_id=actor_id,
         reason=reason[:REASON_LENGTH],

@@ -23,7 +23,7 @@ from kyc.signals import document_needs_review
 
 log = structlog.get_logger(__name__)
 
-_DECIDE = {
+_DECIDE: dict[str, Callable[[Document], None]] = {
     Status.AUTO_APPROVED: Document.auto_approve,
     Status.AUTO_REJECTED: Document.auto_reject,
     Status.NEEDS_REVIEW: Document.send_to_review,

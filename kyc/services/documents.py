@@ -14,7 +14,7 @@ from filot.correlation import current_correlation_id
 from filot.errors import Conflict, PayloadTooLarge
 from kyc.models import ACTIVE_STATUSES, ActorKind, Document, Status, User
 from kyc.services.audit import apply_transition, lock_document, record_transition, transition_document
-from kyc.validators import NormalizedImage, validate_and_normalize
+from kyc.validators import NormalizedImage, Upload, validate_and_normalize
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,7 @@ def _store_original(document_id: uuid.UUID, owner_id: uuid.UUID, image: Normaliz
     return default_storage.save(name, ContentFile(image.content))
 
 
-def _validated_image(file: object) -> NormalizedImage:
+def _validated_image(file: Upload) -> NormalizedImage:
     try:
         return validate_and_normalize(file)
     except ValidationError as error:
@@ -61,7 +61,7 @@ def submit_document(
     *,
     user: User,
     doc_type: str,
-    file: object,
+    file: Upload,
     consent: bool,
     notice_version: str | None = None,
     idempotency_key: str | None = None,

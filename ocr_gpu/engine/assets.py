@@ -10,6 +10,10 @@ import os
 from pathlib import Path
 
 DETECTION_MODEL_FILE = "ch_PP-OCRv4_det_infer.onnx"
+_IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+# Input normalisation (mean, std) of the DBNet models we know, by file name; others get ImageNet's.
+# PP-OCRv6 det (in the rapidocr 3.10 wheel) was trained on (x - 0.5) / 0.5 inputs.
+_NORMALISATION = {DETECTION_MODEL_FILE: _IMAGENET, "PP-OCRv6_det_small.onnx": ((0.5,) * 3, (0.5,) * 3)}
 LANGUAGES = ("ind", "eng")
 _TESSDATA_CANDIDATES = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -37,6 +41,26 @@ def detection_model_path(override: str | os.PathLike | None = None) -> Path:
     if not path.is_file() or path.stat().st_size == 0:
         raise EngineAssetError(f"detection model not found at {path}")
     return path
+
+
+SECOND_MODEL_FILE = "PP-OCRv6_rec_small.onnx"
+
+
+def second_model_path() -> Path:
+    """PP-OCRv6 rec from the rapidocr 3.10 wheel (installed without its dependencies)."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineAssetError(
+            "rapidocr is not installed: it carries PP-OCRv6 rec (pip install --no-deps rapidocr==3.10.0)"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / SECOND_MODEL_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        raise EngineAssetError(f"second recognizer model not found at {path}")
+    return path
+
+
+def detection_normalisation(model: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    return _NORMALISATION.get(model.name, _IMAGENET)
 
 
 def tessdata_dir() -> Path:

@@ -12,6 +12,8 @@ class EngineConfig:
     # ONNX Runtime intra-op threads; one process per core scales better than threads here.
     threads: int = 1
     detect_long_side: int = 640
+    # Read low-confidence key-field lines again with the ONNX recognizer (PP-OCRv6 rec).
+    second_opinion: bool = False
 
 
 class EngineConfigError(RuntimeError):

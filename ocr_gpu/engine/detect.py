@@ -1,4 +1,4 @@
-"""Text-line detection with the PP-OCRv4 DBNet model on ONNX Runtime.
+"""Text-line detection with a PP-OCR DBNet model (PP-OCRv4 or PP-OCRv6 det) on ONNX Runtime.
 
 Pre- and post-processing are ours: resize to multiples of 32, ImageNet normalisation,
 then the probability map is thresholded and each blob becomes a line box, grown back
@@ -11,12 +11,11 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ocr_gpu.engine.assets import detection_model_path
+from ocr_gpu.engine.assets import detection_model_path, detection_normalisation
 from ocr_gpu.engine.config import EngineConfig, EngineConfigError
+from ocr_gpu.engine.frame import CARD_H, CARD_W, LINE_HEIGHT, MIN_LINE_WIDTH
 
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
-_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-_STD = np.array([0.229, 0.224, 0.225], np.float32)
 _BIN_THRESHOLD, _BOX_THRESHOLD, _UNCLIP = 0.3, 0.5, 1.6
 
 
@@ -24,6 +23,8 @@ _BIN_THRESHOLD, _BOX_THRESHOLD, _UNCLIP = 0.3, 0.5, 1.6
 class Detector:
     session: object
     providers: tuple[str, ...]
+    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
+    std: tuple[float, ...] = (0.229, 0.224, 0.225)
 
     @property
     def gpu(self) -> bool:
@@ -64,38 +65,81 @@ def load_detector(config: EngineConfig) -> Detector:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    model = str(detection_model_path(config.model_path))
-    session = ort.InferenceSession(model, options, providers=[*wanted, CPU])
+    model = detection_model_path(config.model_path)
+    session = ort.InferenceSession(str(model), options, providers=[*wanted, CPU])
     # ONNX Runtime drops CUDA silently when its libraries fail to load: trust only what it reports.
     used = tuple(session.get_providers())
     if config.gpu_enabled and CUDA not in used and not config.autofallback:
         raise EngineConfigError(f"CUDA was requested but ONNX Runtime runs on {list(used)} only")
-    return Detector(session, used)
+    mean, std = detection_normalisation(model)
+    return Detector(session, used, mean, std)
 
 
-def _prepare(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float, float]:
+def _prepare(detector: Detector, image: np.ndarray, long_side: int) -> tuple[np.ndarray, float, float]:
     h, w = image.shape[:2]
     scale = long_side / max(h, w)
     new_w, new_h = (max(32, round(v * scale / 32) * 32) for v in (w, h))
     resized = cv2.resize(
         image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     )
-    blob = (resized.astype(np.float32) / 255.0 - _MEAN) / _STD
+    mean, std = np.array(detector.mean, np.float32), np.array(detector.std, np.float32)
+    blob = (resized.astype(np.float32) / 255.0 - mean) / std
     return blob.transpose(2, 0, 1)[None], w / new_w, h / new_h
+
+
+@dataclass(frozen=True)
+class TextMap:
+    """DBNet's text probability map of the card and its scale back to the card frame."""
+
+    prob: np.ndarray
+    sx: float
+    sy: float
+
+    def boxes(self) -> list[LineBox]:
+        return boxes_from_probability(self.prob, self.sx, self.sy)
+
+    def touches_edge(self) -> bool:
+        """Print running off the flattened card: its outline was found wrong."""
+        return any(b.x0 < 2 or b.y0 < 2 or b.x1 > CARD_W - 2 or b.y1 > CARD_H - 2 for b in detect(self))
+
+
+def text_map(detector: Detector, image: np.ndarray, long_side: int = 640) -> TextMap:
+    return TextMap(*probability_map(detector, image, long_side))
+
+
+def detect(found: TextMap) -> list[LineBox]:
+    """Stage 3, detect: the card's text lines as boxes, art and lone colons left out."""
+    low, high = LINE_HEIGHT
+    boxes = [b for b in found.boxes() if low <= b.height <= high and b.x1 - b.x0 >= MIN_LINE_WIDTH]
+    return _without_colons(boxes)
+
+
+def _without_colons(boxes: list[LineBox]) -> list[LineBox]:
+    """Without the KTP's colons found as boxes of their own, touching the value they precede.
+
+    Read alone a colon is noise; worse, the value's crop then holds half of it and
+    Tesseract gives up on the whole line.
+    """
+
+    def is_colon(box: LineBox) -> bool:
+        return box.x1 - box.x0 < 1.6 * box.height and any(
+            other is not box
+            and abs(other.cy - box.cy) < 0.5 * other.height
+            and other.x0 - box.x1 < 0.8 * other.height
+            and other.x1 > box.x1 + other.height
+            for other in boxes
+        )
+
+    return [box for box in boxes if not is_colon(box)]
 
 
 def probability_map(
     detector: Detector, image: np.ndarray, long_side: int = 640
 ) -> tuple[np.ndarray, float, float]:
     """DBNet's text probability map of an RGB image and its scale back to the image (x, y)."""
-    blob, sx, sy = _prepare(image, long_side)
+    blob, sx, sy = _prepare(detector, image, long_side)
     session = detector.session
     return session.run(None, {session.get_inputs()[0].name: blob})[0][0, 0], sx, sy
-
-
-def detect_lines(detector: Detector, image: np.ndarray, long_side: int = 640) -> list[LineBox]:
-    """Axis-aligned boxes of the text lines in an RGB image, in its pixel coordinates."""
-    return boxes_from_probability(*probability_map(detector, image, long_side))
 
 
 def boxes_from_probability(prob: np.ndarray, sx: float = 1.0, sy: float = 1.0) -> list[LineBox]:

@@ -3,7 +3,8 @@
 import cv2
 import numpy as np
 
-CARD_W, CARD_H = 1000, 630
+from ocr_gpu.engine.frame import CARD_H, CARD_W
+
 _WORK = 480  # long side for the search; the quad is scaled back to full resolution
 _ASPECT = (1.15, 2.3)
 

@@ -2,19 +2,15 @@
 
 import re
 
+from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import Parsed
-from ocr_gpu.engine.ktprows import align, split_row, value_fits
-from ocr_gpu.engine.layout import (
-    Row,
-    address_text,
-    clean_value,
-    letters,
-    snap,
-    word_text,
-)
-from ocr_gpu.engine.nik import correct_nik, decode_nik, nik_disagreements
-from ocr_gpu.engine.regions import PROVINCES, REGENCIES
+from ocr_gpu.engine.ktpheader import read_header, resolve_header
+from ocr_gpu.engine.ktprows import align, split_row, value_column, value_fits
+from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
+from ocr_gpu.engine.nik import correct_nik
+from ocr_gpu.engine.vocab import closest
+from ocr_gpu.engine.vocabularies import BLOOD_TYPES, GENDERS, MARITAL, OCCUPATIONS, RELIGIONS
 
 LABELS = {
     "nik": "NIK",
@@ -31,20 +27,13 @@ LABELS = {
     "nationality": "KEWARGANEGARAAN",
     "valid_until": "BERLAKU HINGGA",
 }
-RELIGIONS = ("ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KONGHUCU", "KEPERCAYAAN TERHADAP TUHAN YME")
-MARITAL = ("BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI")
-# Common entries of the occupation list; anything else is kept as read.
-OCCUPATIONS = (
-    "BELUM/TIDAK BEKERJA", "MENGURUS RUMAH TANGGA", "PELAJAR/MAHASISWA", "PENSIUNAN", "PEGAWAI NEGERI SIPIL",
-    "TENTARA NASIONAL INDONESIA", "KEPOLISIAN RI", "PEDAGANG", "PETANI/PEKEBUN", "NELAYAN/PERIKANAN",
-    "KARYAWAN SWASTA", "KARYAWAN BUMN", "BURUH HARIAN LEPAS", "WIRASWASTA", "GURU", "DOKTER", "PERAWAT",
-)  # fmt: skip
 
 
 def parse_ktp(rows: list[Row]) -> Parsed:
     parsed, header, entries = Parsed(), [], []
+    value_from = value_column(rows)
     for row in rows:
-        entry = split_row(row, LABELS)
+        entry = split_row(row, LABELS, value_from)
         if entries or entry.labelled or _fits("nik", entry.value):
             entries.append(entry)
         else:
@@ -59,25 +48,12 @@ def parse_ktp(rows: list[Row]) -> Parsed:
             parsed.lines_of[key] = entry.lines
     strong = {entry.key for entry in entries if entry.key}
     parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)
-    _read_header(parsed, header)
+    read_header(parsed, header)
     for key, (value, confidence) in raw.items():
         _READERS.get(key, _read_text)(parsed, key, value, confidence)
     _check_nik(parsed)
+    resolve_header(parsed)
     return parsed
-
-
-def _read_header(parsed: Parsed, header: list[Row]) -> None:
-    for row in header:
-        text = clean_value(row.text)
-        if letters(text[:9]).startswith(("PROVINSI", "PROPINSI")) or _ratio_prefix(text, "PROVINSI"):
-            name = clean_value(text.split(" ", 1)[1]) if " " in text else ""
-            parsed.put("province", snap(name, list(PROVINCES.values()), 0.75) or name, row.confidence)
-        elif "province" in parsed.fields and "city" not in parsed.fields and text:
-            parsed.put("city", snap(text, list(REGENCIES.values()), 0.8) or text, row.confidence)
-
-
-def _ratio_prefix(text: str, word: str) -> bool:
-    return snap(letters(text.split(" ", 1)[0]), [word], 0.75) is not None
 
 
 def _read_text(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -86,11 +62,11 @@ def _read_text(parsed: Parsed, key: str, value: str, confidence: float) -> None:
 
 
 def _read_address(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    parsed.put(key, address_text(value), confidence)
+    parsed.put_text(key, address_text(value), confidence)
 
 
 def _read_name(parsed: Parsed, key: str, value: str, confidence: float) -> None:
-    parsed.put(key, word_text(value), confidence)
+    parsed.put_text(key, word_text(value), confidence)
 
 
 def _read_nik(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -115,7 +91,9 @@ def _read_birth(parsed: Parsed, key: str, value: str, confidence: float) -> None
     if not place:
         match = re.search(r"[0-9]{2}\W{0,2}[0-9OIl]{2}\W{0,2}[0-9OIl]{4}", text) or re.search(r"[0-9]", text)
         place, date = (text[: match.start()], text[match.start() :]) if match else (text, "")
-    parsed.put("birth_place", word_text(re.sub(r"[,;:]", " ", place)).replace(".", "").strip(), confidence)
+    parsed.put_text(
+        "birth_place", word_text(re.sub(r"[,;:]", " ", place)).replace(".", "").strip(), confidence
+    )
     parsed.put("birth_date", parse_date(date), confidence)
 
 
@@ -123,16 +101,18 @@ def _read_gender(parsed: Parsed, key: str, value: str, confidence: float) -> Non
     text = clean_value(value)
     match = re.search(r"G[O0Q]L|DARAH", text)
     gender_text, blood_text = (text[: match.start()], text[match.start() :]) if match else (text, "")
-    gender = snap(letters(gender_text), ["LAKILAKI", "PEREMPUAN"], 0.6)
-    parsed.put("gender", {"LAKILAKI": "MALE", "PEREMPUAN": "FEMALE"}.get(gender or ""), confidence)
-    blood = (
-        blood_text.rpartition(":")[2] if ":" in blood_text else re.sub(r"G[O0Q]L\.?|DARAH", "", blood_text)
-    )
-    blood = blood.strip().translate(str.maketrans({"0": "O", "Q": "O", "D": "O", "©": "O", "8": "B"}))
-    blood = re.sub(r"[^ABO+\-]", "", blood.split(" ")[0] if blood else "")
-    parsed.put(
-        "blood_type", blood.rstrip("+-") if blood.rstrip("+-") in ("A", "B", "AB", "O") else None, confidence
-    )
+    spelled = {letters(word): value for word, value in GENDERS.items()}  # LAKILAKI: the dash is often lost
+    gender = closest(letters(gender_text), spelled, 0.3)
+    parsed.put("gender", spelled.get(gender or ""), confidence)
+    _read_blood(parsed, blood_text, confidence)
+
+
+def _read_blood(parsed: Parsed, text: str, confidence: float) -> None:
+    """The blood type after `Gol. Darah`; a `-` (not recorded) or anything else is no value."""
+    blood = text.rpartition(":")[2] if ":" in text else re.sub(r"G[O0Q]L\.?|DARAH", "", text)
+    blood = blood.strip().translate(str.maketrans({"0": "O", "Q": "O", "D": "O", "\u00a9": "O", "8": "B"}))
+    blood = re.sub(r"[^ABO+\-]", "", blood.split(" ")[0] if blood else "").rstrip("+-")
+    parsed.put("blood_type", blood if blood in BLOOD_TYPES else None, confidence)
 
 
 def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -144,11 +124,20 @@ def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None
         parsed.put("rt_rw", f"{int(parts[0]):03d}/{int(parts[1]):03d}", confidence)
 
 
-def _snapper(vocabulary: tuple[str, ...], cutoff: float, open_ended: bool = False):
+def _vocabulary(vocabulary: tuple[str, ...], share: float, open_ended: bool = False):
+    """A reader for a field with a closed list: the entry clearly meant, else nothing.
+
+    Open-ended lists (occupations: a card may print one the list lacks) keep a reading that
+    matches no entry as printed, at half its confidence.
+    """
+
     def read(parsed: Parsed, key: str, value: str, confidence: float) -> None:
         text = clean_value(value)
-        match = snap(text, vocabulary, cutoff)
-        parsed.put(key, match or (text if open_ended else None), confidence)
+        match = closest(text, vocabulary, share)
+        if match is None and open_ended and re.fullmatch(r"[A-Z][A-Z/ .-]+", text):
+            parsed.put(key, text, confidence * 0.5)
+        else:
+            parsed.put(key, match, confidence)
 
     return read
 
@@ -161,7 +150,7 @@ def _read_nationality(parsed: Parsed, key: str, value: str, confidence: float) -
 
 def _read_valid_until(parsed: Parsed, key: str, value: str, confidence: float) -> None:
     text = clean_value(value)
-    if snap(letters(text), ["SEUMURHIDUP"], 0.6):
+    if closest(letters(text), ["SEUMURHIDUP"], 0.3):
         parsed.put(key, "SEUMUR HIDUP", confidence)
     else:
         parsed.put(key, parse_date(text), confidence)
@@ -172,10 +161,6 @@ def _check_nik(parsed: Parsed) -> None:
     for code in nik_disagreements(nik, parsed.fields.get("birth_date"), parsed.fields.get("gender")):
         what = "birth date" if "birth" in code else "gender"
         parsed.flag(code, f"the NIK encodes a different {what} than the card prints")
-    facts = decode_nik(nik)
-    province = parsed.fields.get("province")
-    if facts and province in PROVINCES.values() and PROVINCES[facts.province] != province:
-        parsed.flag("nik_region_mismatch", "the NIK's province code differs from the printed province")
 
 
 _fits = value_fits(
@@ -196,9 +181,9 @@ _READERS = {
     "birth": _read_birth,
     "gender": _read_gender,
     "rt_rw": _read_rt_rw,
-    "religion": _snapper(RELIGIONS, 0.6),
-    "marital_status": _snapper(MARITAL, 0.6),
+    "religion": _vocabulary(RELIGIONS, 0.3),
+    "marital_status": _vocabulary(MARITAL, 0.3),
     "nationality": _read_nationality,
-    "occupation": _snapper(OCCUPATIONS, 0.85, open_ended=True),
+    "occupation": _vocabulary(OCCUPATIONS, 0.2, open_ended=True),
     "valid_until": _read_valid_until,
 }

@@ -10,6 +10,7 @@ column right after the name or address is that value's second line.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ocr_gpu.engine.digits import as_digits, parse_date
 from ocr_gpu.engine.layout import (
@@ -23,7 +24,8 @@ from ocr_gpu.engine.layout import (
     strip_colon_residue,
 )
 
-LABEL_COLUMN = 180  # in the 1000-px frame, labels start left of this and values right of it
+# A row starting this many line heights right of the label margin starts in the value column.
+_VALUE_INDENT = 3.0
 _WRAPS = ("name", "address")  # values long enough to continue on a second line
 _ASSIGNED, _WRAPPED, _SKIPPED = 0.5, 0.3, 0.0  # base rewards, before label and value evidence
 Fits = Callable[[str, str], bool]
@@ -41,13 +43,28 @@ class Entry:
     lines: list[Line] = field(default_factory=list)  # the value's lines, read or not
 
 
-def split_row(row: Row, labels: dict[str, str]) -> Entry:
+def value_column(rows: list[Row]) -> float:
+    """Where, on this card, a row starts in the value column rather than with a label.
+
+    Measured on the card's own lines: labels start at the left margin (most rows' first
+    line; a few are indented by a character or two) and the values after the widest label,
+    many line heights further right, so a few line heights past the margin separates them.
+    """
+    starts = sorted(row.lines[0].x0 for row in rows if row.lines)
+    heights = sorted(line.height for row in rows for line in row.lines)
+    if not starts:
+        return 0.0
+    margin = starts[len(starts) // 4]
+    return margin + _VALUE_INDENT * heights[len(heights) // 2]
+
+
+def split_row(row: Row, labels: dict[str, str], value_from: float) -> Entry:
     """The row's label and value; a labelled value loses what Tesseract made of its colon.
 
     A row starting in the value column may be a second line, whose first word is no colon.
     """
     first = row.lines[0]
-    if first.x0 >= LABEL_COLUMN:
+    if first.x0 >= value_from:
         return Entry("", None, row.text, row.confidence, False, row.lines)
     head, colon, tail = first.text.partition(":")
     if len(row.lines) >= 2 and not (colon and tail.strip()) and not re.search(r"[0-9]{3}", first.text):
@@ -111,8 +128,10 @@ def _reward(entry: Entry, key: str, label: str, fits: Fits) -> float:
 
 
 def value_fits(vocabularies: dict[str, tuple[str, ...]]) -> Fits:
-    """A predicate: does this value look like what the field holds?"""
+    """A predicate: does this value look like what the field holds? (Remembered: the
+    alignment asks it of every row for every field, and re-reading re-parses the card.)"""
 
+    @lru_cache(maxsize=8192)
     def fits(key: str, value: str) -> bool:
         text = clean_value(value)
         if key == "nik":

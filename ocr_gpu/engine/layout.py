@@ -109,13 +109,20 @@ def _best_label(head: str, labels: dict[str, str], cutoff: float) -> str | None:
 
 
 def snap(value: str, vocabulary: tuple[str, ...] | list[str], cutoff: float) -> str | None:
-    """The vocabulary entry the value is a misreading of, if one is close enough and closest.
+    """The vocabulary entry a reading most resembles, if one is close enough and closest.
 
-    A reading as close to two entries (`WN` to WNI and WNA) is no reading: never a guess.
+    For recognising labels and what kind of value a row holds, never for a field's value
+    (vocab.closest decides those). A reading as close to two entries is no match.
     """
     if value in vocabulary:
         return value
-    scored = sorted(((ratio(value, entry), entry) for entry in vocabulary), reverse=True)
+    scored = []
+    for entry in vocabulary:
+        matcher = difflib.SequenceMatcher(None, value, entry)
+        # The quick upper bounds first: most entries are far, and ratio() is the slow part.
+        if matcher.real_quick_ratio() >= cutoff - 0.05 and matcher.quick_ratio() >= cutoff - 0.05:
+            scored.append((matcher.ratio(), entry))
+    scored.sort(reverse=True)
     if not scored or scored[0][0] < cutoff:
         return None
     if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.05:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ocr_gpu.engine.geometry import CARD_H, CARD_W
+from ocr_gpu.engine.frame import CARD_H, CARD_W, PRINT_MARGIN
 
 _TILTED_DEG, _SPREAD_DEG = 1.0, 2.0  # a well-flattened card measures ~0 and < 1.2
-_MARGIN_X, _MARGIN_Y = 30, 16  # the print's distance from the card's edge, roughly
+_MARGIN_X, _MARGIN_Y = PRINT_MARGIN
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ under the number, the address the rows after that up to the KPP row.
 
 import re
 
+from idnumbers.npwp import is_valid_npwp
 from ocr_gpu.engine.digits import digit_run, parse_date
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, snap, split_label, word_text
 from ocr_gpu.engine.nik import correct_nik
-from ocr_gpu.engine.npwp_number import is_valid_npwp15
 
 LABELS = {"npwp": "NPWP", "nik": "NIK", "registered": "TANGGAL TERDAFTAR"}
 _HEADER_WORDS = ("KEMENTERIAN", "KEUANGAN", "DIREKTORAT", "JENDERAL", "PAJAK")
@@ -44,9 +44,11 @@ def parse_npwp(rows: list[Row]) -> Parsed:
     parsed.landmarks = len(headers)
     body = [row for row in rows if row not in headers]
     address: list[Row] = []
-    after_number = False
+    after_number = name_seen = kpp_seen = False
     for row in body:
         key, value = _label_of(row)
+        if key in ("npwp", "nik"):
+            parsed.lines_of[key] = row.lines
         if key == "npwp":
             parsed.landmarks += 1
             _read_number(parsed, value, row.confidence)
@@ -56,17 +58,21 @@ def parse_npwp(rows: list[Row]) -> Parsed:
             parsed.put("nik", correct_nik(digits) or digits if digits else None, row.confidence)
         elif key == "kpp":
             parsed.landmarks += 1
-            parsed.put("kpp", clean_value(re.sub(r"[^A-Z0-9 .\-]", "", row.text.upper())), row.confidence)
+            kpp_seen = True
+            parsed.put_text(
+                "kpp", clean_value(re.sub(r"[^A-Z0-9 .\-]", "", row.text.upper())), row.confidence
+            )
         elif key == "registered":
             parsed.landmarks += 1
             parsed.put("registered_date", parse_date(value.rpartition(":")[2] or value), row.confidence)
-        elif after_number and "name" not in parsed.fields:
-            parsed.put("name", word_text(row.text), row.confidence)
-        elif "name" in parsed.fields and "kpp" not in parsed.fields:
+        elif after_number and not name_seen and word_text(row.text):
+            parsed.put_text("name", word_text(row.text), row.confidence)
+            name_seen = True
+        elif name_seen and not kpp_seen:
             address.append(row)
     if address:
         text = address_text(" ".join(row.text for row in address))
-        parsed.put("address", text, min(row.confidence for row in address))
+        parsed.put_text("address", text, min(row.confidence for row in address))
     return parsed
 
 
@@ -75,7 +81,8 @@ def _read_number(parsed: Parsed, value: str, confidence: float) -> None:
     if digits is None:
         parsed.flag("npwp_unreadable", "the NPWP number does not read as 15 or 16 digits")
         return
-    if len(digits) == 15 and not is_valid_npwp15(digits):
-        parsed.flag("npwp_check_digit_invalid", "the NPWP's check digit does not match its first 8 digits")
+    if not is_valid_npwp(digits):
+        # 15 digits (or 0 + 15): the Luhn digit over the first 8; 16 otherwise: a NIK.
+        parsed.flag("npwp_check_digit_invalid", "the NPWP number fails its check (Luhn digit or NIK form)")
         confidence *= 0.5
     parsed.put("npwp", digits, confidence)

@@ -13,6 +13,10 @@ from functools import lru_cache
 import numpy as np
 
 from ocr_gpu.engine.assets import tessdata_dir
+from ocr_gpu.engine.detect import LineBox
+from ocr_gpu.engine.frame import CARD_H, CARD_W
+from ocr_gpu.engine.layout import Line
+from ocr_gpu.engine.linecrops import crop_line
 
 # Tesseract's OpenMP threads fight the worker processes for the same cores: 2.7-3.9x
 # slower here. It reads the variable when the library loads, so set it before that.
@@ -81,3 +85,45 @@ NUMBER_CHARACTERS = "0123456789.-:/NIKPW "
 @lru_cache(maxsize=2)
 def line_reader(whitelist: str = "") -> LineReader:
     return LineReader(whitelist)
+
+
+_PROBE_LINES, _UPRIGHT_CONFIDENCE = 3, 0.8
+
+
+def _crop(gray: np.ndarray, box: LineBox) -> np.ndarray:
+    return crop_line(gray, box.x0, box.y0, box.x1, box.y1)
+
+
+def _flip(box: LineBox) -> LineBox:
+    return LineBox(CARD_W - box.x1, CARD_H - box.y1, CARD_W - box.x0, CARD_H - box.y0, box.score)
+
+
+def _orient(
+    reader: LineReader, gray: np.ndarray, boxes: list[LineBox]
+) -> tuple[bool, dict[LineBox, Recognized]]:
+    """Whether the card is upside down, judged by reading a few long lines both ways round."""
+    probes = sorted(boxes, key=lambda b: -(b.x1 - b.x0))[:_PROBE_LINES]
+    upright = {box: reader.read(_crop(gray, box)) for box in probes}
+    score = float(np.mean([r.confidence for r in upright.values()]))
+    if score >= _UPRIGHT_CONFIDENCE:
+        return False, upright
+    flipped = {box: reader.read(_crop(gray, box)[::-1, ::-1]) for box in probes}
+    if float(np.mean([r.confidence for r in flipped.values()])) > score + 0.05:
+        return True, {_flip(box): result for box, result in flipped.items()}
+    return False, upright
+
+
+def recognize(gray: np.ndarray, boxes: list[LineBox]) -> tuple[list[Line], bool, np.ndarray]:
+    """Stage 4, recognize: every line read by Tesseract, the card turned upright if it was not.
+
+    Returns the lines, whether the card was upside down, and the upright card.
+    """
+    reader = line_reader()
+    upside_down, known = _orient(reader, gray, boxes)
+    if upside_down:
+        gray, boxes = gray[::-1, ::-1], [_flip(box) for box in boxes]
+    lines = []
+    for box in boxes:
+        result = known.get(box) or reader.read(_crop(gray, box))
+        lines.append(Line(result.text, result.confidence, box.x0, box.y0, box.x1, box.y1))
+    return lines, upside_down, gray

@@ -41,12 +41,16 @@ _SECOND_OPINIONS = ((1.5, True, True), (3.0, True, True), (1.0, True, True), (2.
 _FREE_TEXT, _UNSURE, _FREE_TEXT_ZOOMS = ("name", "village", "district"), 0.7, (1.5, 3.0)
 
 
-def _number_lines(rows: list[Row], doc_type: str) -> list[Line]:
-    """The lines holding the NIK / NPWP number: long runs of digits near the top of the card."""
+def _number_lines(rows: list[Row], doc_type: str, parsed: Parsed) -> list[Line]:
+    """The lines holding the NIK / NPWP number: those the parser read them from, else the
+    card's first lines with long runs of digits (top to bottom, an address's RT/RW aside)."""
+    keys = ("nik",) if doc_type == "KTP" else ("npwp", "nik")
+    found = [line for key in keys for line in parsed.lines_of.get(key, []) if len(as_digits(line.text)) >= 10]
+    if found:
+        return found
     lines = [line for row in rows for line in row.lines if len(as_digits(line.text)) >= 10]
-    if doc_type == "KTP":
-        return [line for line in lines if line.cy < 220][:1]
-    return [line for line in lines if line.cy < 420 and not re.search(r"\bR[TW]\b", line.text.upper())][:2]
+    lines = [line for line in lines if not re.search(r"\bR[TW]\b", line.text.upper())]
+    return lines[: len(keys)]
 
 
 _NUMBER_FLAWS = {"nik_unreadable", "nik_invalid", "npwp_unreadable", "npwp_check_digit_invalid"}
@@ -65,7 +69,7 @@ def reread_numbers(rows: list[Row], doc_type: str, parsed: Parsed, gray: np.ndar
     if not _flaws(parsed):
         return parsed
     reader = line_reader(NUMBER_CHARACTERS)
-    for line in _number_lines(rows, doc_type):
+    for line in _number_lines(rows, doc_type, parsed):
         best = (_flaws(parsed), line.text, line.confidence, parsed)
         for zoom in _NUMBER_ZOOMS:
             again = reader.read(crop_line(gray, line.x0, line.y0, line.x1, line.y1, zoom))

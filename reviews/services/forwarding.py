@@ -14,7 +14,7 @@ log = structlog.get_logger(__name__)
 
 
 def record_buli2_callback(
-    *, review_id: uuid.UUID | str, event_id: str, decision: str, reason: str
+    *, review_id: uuid.UUID, event_id: str, decision: str, reason: str
 ) -> tuple[ManualReview, bool]:
     """BULI2's signed decision. Returns (review, changed); a replayed event changes nothing."""
     if ReviewEvent.objects.filter(external_event_id=event_id, review_id=review_id).exists():

@@ -20,7 +20,7 @@ from django.utils import timezone
 from filot import metrics
 from filot.errors import Conflict
 from kyc.crypto import mask_nik
-from kyc.models import ActorKind, Document, OcrResult, Profile, Status
+from kyc.models import ActorKind, Document, OcrResult, Profile, Status, User
 from kyc.services import transition_document, write_audit_row
 from reviews.models import (
     WORKABLE_STATES,
@@ -43,7 +43,7 @@ class Actor:
     user_id: uuid.UUID | None = None
 
     @classmethod
-    def reviewer(cls, user: object) -> "Actor":
+    def reviewer(cls, user: User) -> "Actor":
         return cls(kind=ActorKind.REVIEWER, id=str(user.pk), user_id=user.pk)
 
 
@@ -102,7 +102,7 @@ def lock_review(review_id: uuid.UUID | str) -> ManualReview:
     )
 
 
-def record_nik_reveal(*, review: ManualReview, user: object, reason: str) -> ReviewEvent:
+def record_nik_reveal(*, review: ManualReview, user: User, reason: str) -> ReviewEvent:
     """Audit one reveal of the full NIK and the unblurred card, with the reviewer's reason."""
     if not user.has_perm("reviews.reveal_nik"):
         raise PermissionDenied("Revealing the NIK needs the reveal_nik permission.")
@@ -155,7 +155,7 @@ def _send_forward(review_id: uuid.UUID) -> None:
         log.error("review_forward_not_sent", review_id=str(review_id), error=str(error))
 
 
-def claim_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
+def claim_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
     """Take (or extend) a claim; refused while someone else's claim holds."""
     actor = Actor.reviewer(user)
     until = timezone.now() + dt.timedelta(minutes=settings.REVIEW_CLAIM_MINUTES)
@@ -170,7 +170,7 @@ def claim_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
     return _change(review_id, ReviewAction.CLAIMED, actor, apply)
 
 
-def release_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
+def release_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
     """Give a claim back; a no-op when the review is not claimed."""
     with transaction.atomic():
         review = lock_review(review_id)
@@ -264,7 +264,7 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
         return _change(review_id, ReviewAction.FAILED, actor, apply, reason=reason)
 
 
-def reopen_review(*, review_id: uuid.UUID | str, user: object) -> ManualReview:
+def reopen_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
     """Put a failed review back in the queue; idempotent for an open one."""
 
     def apply(review: ManualReview) -> None:

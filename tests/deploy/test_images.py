@@ -124,6 +124,12 @@ def test_each_image_has_a_dockerignore_that_keeps_secrets_and_tests_out():
             assert not any(needed == rule or needed.startswith(rule + "/") for rule in ignored), needed
 
 
+def test_the_gpu_image_leaves_the_synthetic_card_generator_out():
+    ignored = (DEPLOY / "Dockerfile.gpu.dockerignore").read_text().splitlines()
+    assert "cardgen" in ignored
+    assert "ocr_gpu" not in ignored and "idnumbers" not in ignored
+
+
 def test_the_web_image_collects_static_files_with_the_build_time_settings(tmp_path):
     """The Dockerfile's collectstatic step, run here: settings load in production mode
     from .env.example's example values alone (`check` stands in for `collectstatic`)."""

@@ -18,16 +18,13 @@ def test_every_enqueued_message_carries_the_current_schema_version_and_keeps_a_g
     assert older.options["schema_version"] == 0
 
 
-def test_the_periodic_runner_runs_registered_jobs_and_survives_a_failing_one(monkeypatch):
-    monkeypatch.setattr(plumbing, "_periodic_jobs", {})
+def test_the_periodic_runner_runs_its_jobs_and_survives_a_failing_one():
     ran = threading.Event()
 
     def broken() -> None:
         raise RuntimeError("boom")
 
-    plumbing.register_periodic("broken", broken, every=lambda: 1)
-    plumbing.register_periodic("works", ran.set, every=lambda: 1)
-    runner = plumbing._PeriodicRunner()
+    runner = plumbing._PeriodicRunner({"broken": (broken, lambda: 1), "works": (ran.set, lambda: 1)})
     runner.start()
     try:
         assert ran.wait(timeout=5)
@@ -43,13 +40,16 @@ def test_the_reaper_is_registered_for_the_embedded_worker():
     assert "reap_stuck_documents" in plumbing._periodic_jobs
 
 
-def test_only_workers_that_read_cards_load_the_ocr_engine(monkeypatch):
-    from ocr_gpu import engine
+def test_only_workers_that_read_cards_load_the_ocr_engine():
+    from structlog.testing import capture_logs
+
     from ocr_gpu.middleware import WarmUpEngine
 
-    loaded = []
-    monkeypatch.setattr(engine, "warm_up", lambda config: loaded.append(config) or ["CPUExecutionProvider"])
     broker = dramatiq.get_broker()
-    for queues in (["default"], ["ocr-gpu"], None):
-        WarmUpEngine().after_worker_boot(broker, dramatiq.Worker(broker, queues=queues, worker_threads=1))
-    assert len(loaded) == 2  # the OCR worker and the all-queues worker, not the default-queue one
+    loaded = {}
+    for name, queues in (("default", ["default"]), ("ocr", ["ocr-gpu"]), ("all", None)):
+        with capture_logs() as events:
+            WarmUpEngine().after_worker_boot(broker, dramatiq.Worker(broker, queues=queues, worker_threads=1))
+        loaded[name] = [event.get("providers") for event in events if event["event"] == "ocr_engine_ready"]
+    # The OCR worker and the all-queues worker load the real model; the default-queue one does not.
+    assert loaded == {"default": [], "ocr": [["CPUExecutionProvider"]], "all": [["CPUExecutionProvider"]]}

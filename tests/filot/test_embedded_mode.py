@@ -83,7 +83,7 @@ def test_an_uploaded_card_reaches_a_decision_in_process(embedded_server):
     """`make run`: the same actors run inside the server, on the stub broker."""
     import requests
 
-    from ocr_gpu.engine.cards import render_card
+    from cardgen.cards import render_card
 
     base, _, _ = embedded_server
     card, jpeg = next(

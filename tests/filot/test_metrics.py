@@ -144,7 +144,7 @@ def samples(text: str, name: str, **labels: str) -> float:
 def test_after_a_document_is_decided_the_scrape_has_real_values_for_every_contract_metric(
     client, alice_api, internal_key, worker, log_output
 ):
-    from ocr_gpu.engine.cards import render_card
+    from cardgen.cards import render_card
 
     card, jpeg = next(
         (card, jpeg)

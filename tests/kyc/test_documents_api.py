@@ -184,3 +184,14 @@ def test_the_owner_downloads_the_normalized_image_privately(alice_api, ktp_jpeg)
     assert response["Content-Type"] == "image/jpeg"
     assert response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
+
+
+def test_an_image_missing_from_storage_is_a_404_in_the_json_error_shape(alice_api, ktp_jpeg):
+    from django.core.files.storage import default_storage
+
+    document_id = upload(alice_api, ktp_jpeg).json()["id"]
+    default_storage.delete(Document.objects.get(pk=document_id).storage_key)
+    response = alice_api.get(f"/api/v1/documents/{document_id}/image")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert Document.objects.get(pk=document_id).status == "uploaded"  # nothing changed

@@ -11,12 +11,12 @@ from django.core.files.storage import default_storage
 from django.dispatch import receiver
 from PIL import Image
 
+from cardgen.cards import render_card
 from filot.broker import MESSAGE_SCHEMA_VERSION
 from kyc import services
 from kyc.models import TERMINAL_STATUSES, Document, DocumentTransition, OcrResult, Status
 from kyc.signals import document_needs_review
 from kyc.tasks import ingest_ocr_result
-from ocr_gpu.engine.cards import render_card
 from ocr_gpu.tasks import recognize
 from tests.factories import document_row
 

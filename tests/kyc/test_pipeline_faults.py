@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from cardgen.cards import render_card
 from kyc.models import Document, DocumentTransition, OcrResult, Status
-from ocr_gpu.engine.cards import render_card
 from tests.stack import LocalStack
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

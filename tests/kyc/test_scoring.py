@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
+from idnumbers.nik import make_nik
+from idnumbers.npwp import luhn_check_digit
 from kyc.scoring import Applicant, Evaluation, Reason, decide, evaluate, name_similarity
-from ocr_gpu.engine.nik import make_nik
-from ocr_gpu.engine.npwp_number import luhn_check_digit
 
 # --- synthetic identities -----------------------------------------------------------
 BIRTH = dt.date(1990, 8, 17)

@@ -1,6 +1,7 @@
 """The OCR commands, through the CLI as an operator runs them."""
 
 import json
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -55,20 +56,29 @@ def test_ocr_file_without_json_prints_a_readable_summary(cards) -> None:
     assert out.getvalue().startswith(f"{cards / record['file']}: {record['doc_type']}")
 
 
-def test_ocr_benchmark_prints_accuracy_and_latency_beside_the_baseline(cards) -> None:
+def test_ocr_benchmark_reports_exact_wrong_and_missing_per_field_and_difficulty(cards) -> None:
     out = StringIO()
-    call_command("ocr_benchmark", cards=cards, baseline_limit=1, stdout=out)
+    call_command("ocr_benchmark", "--cards", str(cards), "--limit", "2", "--baseline", stdout=out)
     report = out.getvalue()
-    for row in (
-        "doc type accuracy",
-        "field exact-match (all)",
-        "NIK exact-match",
-        "hard",
-        "total",
-        "cards/s",
-    ):
+    assert "exact/wrong/missing" in report
+    for row in ("doc type accuracy", "fields (all)", "NIK", "per field", "total", "verify", "cards/s"):
         assert row in report
-    assert "baseline (psm 3)" in report
+    assert "baseline psm3" in report
+    cells = re.findall(r"\b(\d\.\d{3})/(\d\.\d{3})/(\d\.\d{3})\b", report)
+    assert cells and all(abs(sum(float(v) for v in cell) - 1) < 0.0021 for cell in cells)
+
+
+def test_ocr_benchmark_runs_one_table_per_yardstick(tmp_path) -> None:
+    call_command(
+        "make_sample_cards", out=tmp_path / "t", count=1, seed=3, yardstick="tuning", stdout=StringIO()
+    )
+    call_command(
+        "make_sample_cards", out=tmp_path / "e", count=1, seed=3, yardstick="evaluation", stdout=StringIO()
+    )
+    out = StringIO()
+    call_command("ocr_benchmark", "--cards", str(tmp_path / "t"), str(tmp_path / "e"), stdout=out)
+    assert "== tuning:" in out.getvalue()
+    assert "== evaluation:" in out.getvalue()
 
 
 def test_importing_the_engine_does_not_load_onnxruntime_or_opencv() -> None:

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from cardgen.cards import card_photo
 from ocr_gpu.engine import CardReading, EngineConfig, EngineConfigError, read_card
-from ocr_gpu.engine.cards import card_photo
 
 pytestmark = pytest.mark.slow
 

@@ -4,11 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
+from cardgen.cards import card_photo, render_card
 from ocr_gpu.engine import read_card
-from ocr_gpu.engine.cards import card_photo, render_card
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.detect import load_detector, probability_map
-from ocr_gpu.engine.geometry import CARD_H, CARD_W
+from ocr_gpu.engine.frame import CARD_H, CARD_W
 from ocr_gpu.engine.levelling import is_askew, levelling, strokes, tilt
 
 pytestmark = pytest.mark.slow

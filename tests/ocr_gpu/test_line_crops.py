@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ocr_gpu.engine.cardart import _font, font_pairs
+from cardgen.cardart import _font, font_pairs
 from ocr_gpu.engine.linecrops import crop_line, drop_leading_colon
 from ocr_gpu.engine.recognize import line_reader
 

@@ -1,13 +1,14 @@
 """KTP and NPWP parsing from recognized lines: layout variants and OCR confusions. No Django."""
 
+from idnumbers.nik import decode_nik
 from ocr_gpu.engine.digits import as_digits, parse_date
 from ocr_gpu.engine.ktp import parse_ktp
 from ocr_gpu.engine.layout import Line, group_rows
-from ocr_gpu.engine.nik import correct_nik, decode_nik
+from ocr_gpu.engine.nik import correct_nik
 from ocr_gpu.engine.npwp import parse_npwp
 
-# A synthetic NIK: Kota Jakarta Selatan (3171), district 01, a man born 17-08-1990, serial 0001.
-NIK = "3171011708900001"
+# A synthetic NIK: Kota Jakarta Selatan (3174, Kemendagri), district 01, a man born 17-08-1990, serial 0001.
+NIK = "3174011708900001"
 
 
 def _rows(*cells: tuple[str, float, float]):
@@ -81,10 +82,10 @@ def test_it_reads_rt_rw_with_or_without_the_slash() -> None:
 
 def test_it_maps_every_letter_ocr_confuses_with_a_digit() -> None:
     assert as_digits("O D I l S B b Z") == "00115862"
-    confused = "3I7IOl17O89OOOOl".replace("O", "D", 1)
+    confused = "3I74Ol17O89OOOOl".replace("O", "D", 1)
     assert _ktp(("NIK", f": {confused}"))["nik"] == NIK
-    assert _ktp(("NIK", ": 3171O1I7O89OOOO1"))["nik"] == NIK
-    assert _ktp(("NIK", ": 3171011708900001".replace("8", "B").replace("5", "S")))["nik"] == NIK
+    assert _ktp(("NIK", ": 3174O1I7O89OOOO1"))["nik"] == NIK
+    assert _ktp(("NIK", ": 3174011708900001".replace("8", "B").replace("5", "S")))["nik"] == NIK
     assert parse_date("Zb-O8-l99O") == "1990-08-26"
     assert parse_date("17 08 1990") == "1990-08-17"
 
@@ -164,7 +165,7 @@ def test_an_npwp_address_keeps_a_town_line_and_its_rt_rw_read_as_at_aw() -> None
     rows = _rows(
         ("NPWP : 09.254.294.3-407.000", 60, 195),
         ("SITI RAHMAWATI", 60, 250),
-        ("WK 3171011708900001", 60, 292),
+        ("WK 3174011708900001", 60, 292),
         ("GG. MELATI NO. 5 AT 003 AW OO5 CILANDAK", 60, 334),
         ("KEPULAUAN SERIBU", 60, 372),
         ("KPP PRATAMA KEPULAUAN SERIBU", 60, 520),

@@ -4,11 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
+from cardgen.cards import card_photo
 from ocr_gpu.engine import read_card
-from ocr_gpu.engine.cards import card_photo
 from ocr_gpu.engine.geometry import find_card, rectify
 from ocr_gpu.engine.layout import Line, group_rows
-from ocr_gpu.engine.parsing import parse_fields
+from ocr_gpu.engine.parse import parse_fields
 from ocr_gpu.engine.reading import CardReading
 
 pytestmark = pytest.mark.slow

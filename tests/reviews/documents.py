@@ -44,7 +44,7 @@ REASONS = [
 @functools.cache
 def card(seed: int = 20261122, index: int = 0) -> tuple[object, bytes]:
     """The index-th clean KTP the generator makes for this seed."""
-    from ocr_gpu.engine.cards import render_card
+    from cardgen.cards import render_card
 
     found = -1
     for number in range(200):

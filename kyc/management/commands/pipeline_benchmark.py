@@ -29,8 +29,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
+from cardgen.cards import render_card
 from kyc.models import Document, DocumentTransition, OcrResult, Profile, Status, User
-from ocr_gpu.engine.cards import render_card
 
 SETTLED = (Status.AUTO_APPROVED, Status.AUTO_REJECTED, Status.NEEDS_REVIEW, Status.FAILED)
 BENCH_DOMAIN = "pipeline-benchmark.invalid"

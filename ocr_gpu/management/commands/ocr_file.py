@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ocr_gpu.config import engine_config
 from ocr_gpu.engine import CardReading, read_card
-from ocr_gpu.management.commands._engine import engine_config
 
 
 class Command(BaseCommand):

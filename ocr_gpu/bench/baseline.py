@@ -20,7 +20,7 @@ def read_card_baseline(image_bytes: bytes, doc_type_hint: str | None = None) -> 
     import cv2
     import pytesseract
 
-    from ocr_gpu.engine.parsing import parse_fields
+    from ocr_gpu.engine.parse import parse_fields
 
     reading, start = CardReading(providers=[]), time.perf_counter()
     image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_GRAYSCALE)

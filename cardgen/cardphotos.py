@@ -30,7 +30,9 @@ def _desk(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     return desk
 
 
-def _place(face: np.ndarray, profile: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _place(
+    face: np.ndarray, profile: dict, rng: np.random.Generator, desk=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Warp the face into a desk photo; returns the photo (float) and the mask of the card."""
     h, w = face.shape[:2]
     card_w = float(rng.uniform(*profile["width"]))
@@ -50,13 +52,49 @@ def _place(face: np.ndarray, profile: dict, rng: np.random.Generator) -> tuple[n
         half = np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) * scale / 2
         jitter = rng.uniform(-profile["persp"], profile["persp"], (4, 2)) * card_w
         corners = (half @ rot.T + jitter + [canvas_w / 2, canvas_h / 2]).astype(np.float32)
-        background = _desk(rng, canvas_h, canvas_w)
+        background = (desk or _desk)(rng, canvas_h, canvas_w)
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     matrix = cv2.getPerspectiveTransform(src, corners)
     size = (canvas_w, canvas_h)
     warped = cv2.warpPerspective(face.astype(np.float32), matrix, size, flags=cv2.INTER_AREA)
     mask = cv2.warpPerspective(np.ones((h, w), np.float32), matrix, size, flags=cv2.INTER_LINEAR)[..., None]
     return warped * mask + background * (1 - mask), mask
+
+
+def _evaluation_desk(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Backgrounds the tuning photos never have: cloth checks, a white sheet, a busy print."""
+    kind = int(rng.integers(3))
+    ys, xs = np.mgrid[0:height, 0:width]
+    if kind == 0:
+        cell = int(rng.integers(18, 60))
+        checks = ((xs // cell + ys // cell) % 2).astype(np.float32)
+        a, b = rng.integers(30, 200, 3), rng.integers(30, 200, 3)
+        desk = checks[..., None] * a + (1 - checks[..., None]) * b
+    elif kind == 1:
+        desk = np.ones((height, width, 3), np.float32) * (235 + rng.integers(-10, 10, 3))
+    else:
+        waves = np.sin(xs / rng.uniform(6, 20)) * np.cos(ys / rng.uniform(6, 20))
+        desk = 120 + 60 * waves[..., None] * np.array([1.0, 0.6, 0.3]) + rng.integers(-30, 30, 3)
+    return desk.astype(np.float32)
+
+
+def _evaluation_capture(photo: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Capture faults of the tuning photos' severity but another kind: the focus blur replaced by
+    motion blur of the same extent, some resolution lost in the sensor, a colour cast."""
+    length = round(2.5 * sigma) + 1
+    if length >= 2:
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2, :] = 1.0
+        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1.0)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length))
+        photo = cv2.filter2D(photo, -1, kernel / max(float(kernel.sum()), 1e-6))
+    if sigma > 0 and rng.random() < 0.5:
+        h, w = photo.shape[:2]
+        factor = rng.uniform(0.75, 0.95)
+        small = cv2.resize(photo, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
+        photo = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    cast = np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.12, 0.12, 3)
+    return photo * cast
 
 
 def _lighting(photo: np.ndarray, profile: dict, rng: np.random.Generator) -> np.ndarray:
@@ -76,13 +114,17 @@ def _lighting(photo: np.ndarray, profile: dict, rng: np.random.Generator) -> np.
     return photo * gain + offset
 
 
-def photograph(face: np.ndarray, difficulty: str, rng: np.random.Generator) -> bytes:
+def photograph(
+    face: np.ndarray, difficulty: str, rng: np.random.Generator, yardstick: str = "tuning"
+) -> bytes:
     """A JPEG of the card face as scanned (clean) or photographed (photo, hard)."""
     profile = _PROFILES[difficulty]
-    photo, _ = _place(face, profile, rng)
+    photo, _ = _place(face, profile, rng, _evaluation_desk if yardstick == "evaluation" else _desk)
     photo = _lighting(photo, profile, rng)
     sigma = rng.uniform(*profile["blur"])
-    if sigma > 0.05:
+    if yardstick == "evaluation":
+        photo = _evaluation_capture(photo, sigma, rng)
+    elif sigma > 0.05:
         photo = cv2.GaussianBlur(photo, (0, 0), sigma)
     photo = photo + rng.normal(0, rng.uniform(*profile["noise"]), photo.shape)
     if rng.random() < profile["flip"]:

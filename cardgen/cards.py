@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_gpu.engine.nik import make_nik
-from ocr_gpu.engine.npwp_number import luhn_check_digit
-from ocr_gpu.engine.regions import PROVINCES, REGENCIES
+from idnumbers.nik import make_nik
+from idnumbers.npwp import luhn_check_digit
+from idnumbers.regions import PROVINCES, REGENCIES, regencies
 
 DIFFICULTIES = ("clean", "photo", "hard")
 _MIX = (0.3, 0.45, 0.25)
@@ -211,7 +211,7 @@ def make_ktp(rng: np.random.Generator, difficulty: str) -> Card:
     fields = {
         "nik": nik,
         "name": _name(rng),
-        "birth_place": _pick(rng, [*_PLACES, *(n.split(" ", 1)[1] for n in REGENCIES.values())]),
+        "birth_place": _pick(rng, [*_PLACES, *(r.name for r in regencies().values())]),
         "birth_date": birth.isoformat(),
         "gender": "FEMALE" if female else "MALE",
         "blood_type": blood,
@@ -242,7 +242,9 @@ def make_npwp(rng: np.random.Generator, difficulty: str) -> Card:
     else:
         head = f"{_pick(rng, ('07', '08', '09', '04', '06'))}{int(rng.integers(0, 999999)):06d}"
         npwp = f"{head}{luhn_check_digit(head)}{kpp_code}000"
-    town = city.split(" ", 1)[1]
+        if rng.random() < 0.15:
+            npwp = "0" + npwp  # the 16-digit form of an old number (since mid-2024)
+    town = town_of(city)
     fields = {
         "npwp": npwp,
         "name": _name(rng),
@@ -256,6 +258,11 @@ def make_npwp(rng: np.random.Generator, difficulty: str) -> Card:
     return Card("NPWP", difficulty, fields)
 
 
+def town_of(city: str) -> str:
+    """The bare town name of a printed regency name (`KOTA BANDUNG` -> `BANDUNG`)."""
+    return city.removeprefix("KABUPATEN ").removeprefix("KOTA ")
+
+
 def make_card(seed: int, index: int) -> tuple[Card, np.random.Generator]:
     """The index-th card of a set: each card has its own stream, so sets are prefix-stable."""
     rng = np.random.default_rng([seed, index])
@@ -264,39 +271,40 @@ def make_card(seed: int, index: int) -> tuple[Card, np.random.Generator]:
     return card, rng
 
 
-def card_photo(doc_type: str, difficulty: str, seed: int) -> tuple[Card, bytes]:
+def card_photo(doc_type: str, difficulty: str, seed: int, yardstick: str = "tuning") -> tuple[Card, bytes]:
     """One card of the given type and difficulty (for tests and demos)."""
-    from ocr_gpu.engine.cardart import draw_card
-    from ocr_gpu.engine.cardphotos import photograph
+    from cardgen.cardart import draw_card
+    from cardgen.cardphotos import photograph
 
     rng = np.random.default_rng([seed, 7919])
     card = make_ktp(rng, difficulty) if doc_type == "KTP" else make_npwp(rng, difficulty)
-    return card, photograph(draw_card(card, rng), difficulty, rng)
+    return card, photograph(draw_card(card, rng, yardstick), difficulty, rng, yardstick)
 
 
-def render_card(seed: int, index: int) -> tuple[Card, bytes]:
+def render_card(seed: int, index: int, yardstick: str = "tuning") -> tuple[Card, bytes]:
     """A card and its photo as JPEG bytes."""
-    from ocr_gpu.engine.cardart import draw_card
-    from ocr_gpu.engine.cardphotos import photograph
+    from cardgen.cardart import draw_card
+    from cardgen.cardphotos import photograph
 
     card, rng = make_card(seed, index)
-    face = draw_card(card, rng)
-    return card, photograph(face, card.difficulty, rng)
+    face = draw_card(card, rng, yardstick)
+    return card, photograph(face, card.difficulty, rng, yardstick)
 
 
-def write_sample_set(out: Path, count: int, seed: int) -> Path:
+def write_sample_set(out: Path, count: int, seed: int, yardstick: str = "tuning") -> Path:
     """Write `count` card photos and `truth.jsonl` into `out`; returns the truth file."""
     out.mkdir(parents=True, exist_ok=True)
     truth = out / "truth.jsonl"
     with truth.open("w", encoding="utf-8") as lines:
         for index in range(count):
-            card, jpeg = render_card(seed, index)
+            card, jpeg = render_card(seed, index, yardstick)
             name = f"{card.doc_type.lower()}-{index:04d}.jpg"
             (out / name).write_bytes(jpeg)
             record = {
                 "file": name,
                 "doc_type": card.doc_type,
                 "difficulty": card.difficulty,
+                "yardstick": yardstick,
                 "fields": card.fields,
                 "expected_checks": card.expected_checks,
             }

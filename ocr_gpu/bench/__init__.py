@@ -1,0 +1,1 @@
+"""The OCR benchmark: scoring readings against a card set's truth, and its printed report."""

@@ -1,0 +1,53 @@
+"""The parse does not depend on where a generator draws: the same card shifted, scaled, or
+printed with another offset, font size and line spacing reads the same. Real OCR, no Django."""
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+
+from cardgen.cardart import draw_ktp
+from cardgen.cards import make_ktp
+from cardgen.styles import draw_style
+from ocr_gpu.engine import read_card
+
+pytestmark = pytest.mark.slow
+
+
+def _png(face: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(face, cv2.COLOR_RGB2BGR))
+    assert ok
+    return encoded.tobytes()
+
+
+def _moved(face: np.ndarray, scale: float, dx: float, dy: float) -> np.ndarray:
+    """The card's print moved and resized inside the same card (paper colour around it)."""
+    h, w = face.shape[:2]
+    matrix = np.float32([[scale, 0, (1 - scale) * w / 2 + dx], [0, scale, (1 - scale) * h / 2 + dy]])
+    paper = tuple(int(v) for v in face[h - 3, w // 2])
+    return cv2.warpAffine(face, matrix, (w, h), flags=cv2.INTER_AREA, borderValue=paper)
+
+
+@pytest.fixture(scope="module")
+def card_and_face():
+    rng = np.random.default_rng(41)
+    card = make_ktp(rng, "clean")
+    style = dataclasses.replace(draw_style(rng, "tuning"), size=21, left=32, top=100)
+    return card, style, np.asarray(draw_ktp(card, rng, style))
+
+
+def test_the_same_card_shifted_or_scaled_reads_the_same(card_and_face) -> None:
+    card, _, face = card_and_face
+    first = read_card(_png(face)).fields
+    assert first == card.fields
+    for scale, dx, dy in ((1.0, 40, 18), (1.0, -25, -12), (0.9, 0, 0), (0.88, 30, 14)):
+        assert read_card(_png(_moved(face, scale, dx, dy))).fields == first, (scale, dx, dy)
+
+
+def test_another_offset_font_size_and_line_spacing_read_the_same(card_and_face) -> None:
+    card, style, _ = card_and_face
+    for changes in ({"left": 64, "top": 112}, {"size": 23, "spacing": 1.3}, {"left": 20, "colon_gap": 40}):
+        rng = np.random.default_rng(41)
+        face = np.asarray(draw_ktp(card, rng, dataclasses.replace(style, **changes)))
+        assert read_card(_png(face)).fields == card.fields, changes

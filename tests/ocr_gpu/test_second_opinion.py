@@ -1,0 +1,63 @@
+"""The second opinion's rule: both readers agree, or exactly one passes the field's check.
+
+The weighing is tested on recognized lines (no model); the ONNX reader on a rendered line.
+No Django.
+"""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from cardgen.cardart import _font, font_pairs
+from ocr_gpu.engine.config import EngineConfig
+from ocr_gpu.engine.ktp import parse_ktp
+from ocr_gpu.engine.layout import Line, group_rows
+from ocr_gpu.engine.linecrops import crop_line
+from ocr_gpu.engine.secondopinion import _weigh
+
+
+def _card(religion: str, nationality: str):
+    cells = [
+        ("Agama", 30, 100),
+        (f": {religion}", 240, 100),
+        ("Kewarganegaraan", 30, 140),
+        (f": {nationality}", 240, 140),
+    ]
+    lines = [Line(text, 0.5, x, y, x + 12 * len(text), y + 24) for text, x, y in cells]
+    rows = group_rows(lines)
+    return rows, parse_ktp(rows)
+
+
+def _weighed(religion: str, nationality: str, key: str, second: str):
+    rows, parsed = _card(religion, nationality)
+    line = parsed.lines_of[key][0]
+    return _weigh(parsed, key, line, second, 0.95, lambda: parse_ktp(rows))
+
+
+def test_a_second_reading_that_alone_passes_the_check_is_taken() -> None:
+    assert "nationality" not in _card("ISLAM", "wa")[1].fields
+    assert _weighed("ISLAM", "wa", "nationality", "WNI").fields["nationality"] == "WNI"
+
+
+def test_a_second_reading_that_fails_the_check_leaves_the_first() -> None:
+    assert _weighed("ISLAM", "WNI", "nationality", "W").fields["nationality"] == "WNI"
+
+
+def test_two_readings_that_pass_but_disagree_give_no_value_and_a_reason() -> None:
+    parsed = _weighed("ISLAM", "WNI", "religion", "KRISTEN")
+    assert "religion" not in parsed.fields
+    assert "religion_readers_disagree" in {check["code"] for check in parsed.checks}
+    assert _weighed("ISLAM", "WNI", "religion", "ISLAM").fields["religion"] == "ISLAM"
+
+
+@pytest.mark.slow
+def test_the_onnx_reader_reads_a_rendered_line() -> None:
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    from ocr_gpu.engine.second import second_reader
+
+    image = Image.new("L", (500, 60), 220)
+    ImageDraw.Draw(image).text(
+        (10, 15), "BELUM KAWIN 17-08-1990", font=_font(font_pairs()[0][0], 22), fill=30
+    )
+    crop = crop_line(np.asarray(image), 8, 12, 300, 42)
+    assert second_reader(EngineConfig()).read([crop])[0].text == "BELUM KAWIN 17-08-1990"
