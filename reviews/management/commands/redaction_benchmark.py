@@ -26,8 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=777)
 
     def handle(self, *args: object, **options: object) -> None:
-        from ocr_gpu.engine.cards import render_card
-
+        from cardgen.cards import render_card
         from reviews.redaction import blurred_card
 
         readable = leaked = 0
