@@ -196,3 +196,12 @@ def test_two_reviewers_claiming_next_at_once_get_different_documents(alice, bob,
     reviews = ManualReview.objects.filter(document__in=documents)
     assert {review.state for review in reviews} == {"claimed"}
     assert len({review.assignee_id for review in reviews}) == 2
+
+
+def test_the_back_office_starts_in_indonesian_while_the_api_stays_in_english(client, rita_reviewer):
+    login = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert login["Content-Language"] == "id" and 'lang="id"' in login.content.decode()
+    api = client.post("/api/v1/auth/token", {"email": "nobody@example.com"}, content_type="application/json")
+    assert api.status_code == 400 and "This field is required." in api.content.decode()
+    client.cookies["django_language"] = "en"
+    assert client.get("/admin/login/")["Content-Language"] == "en"
