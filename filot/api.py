@@ -263,10 +263,10 @@ class ErrorSerializer(serializers.Serializer):
 def error_responses(*statuses: int) -> dict:
     """drf-spectacular `responses` entries for the given error statuses.
 
-    405, 406 and 415 (wrong method, an Accept header no renderer meets, wrong body type)
-    can come from any endpoint and are always listed.
+    405, 406, 415 and 503 (wrong method, Accept header or body type; the database down) can
+    come from any endpoint and are always listed.
     """
     from drf_spectacular.utils import OpenApiResponse
 
-    codes = sorted({*statuses, 405, 406, 415})
+    codes = sorted({*statuses, 405, 406, 415, 503})
     return {code: OpenApiResponse(ErrorSerializer, description=_CODES.get(code, "error")) for code in codes}
