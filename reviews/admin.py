@@ -24,7 +24,7 @@ from filot.admin import ReadOnlyAdmin
 from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
-from kyc.images import private_image_response, private_response, stored_image
+from kyc.images import private_response, stored_image
 from kyc.models import DocType
 from kyc.signed_in import signed_in_user
 from reviews import cases, reveals, selectors, services
@@ -215,7 +215,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         """The card: its printed text blurred, or the original once after an audited reveal."""
         document = self._review_or_deny(request, review_id).document
         if reveals.take_image(request, review_id=review_id, token=request.GET.get("reveal", "")):
-            return private_image_response(document)
+            return private_response(stored_image(document), content_type=f"image/{document.detected_type}")
         try:
             return private_response(blurred_card(stored_image(document)), content_type="image/jpeg")
         except UnreadableImage as error:

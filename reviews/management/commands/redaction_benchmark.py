@@ -6,6 +6,7 @@ what the blurring costs. Synthetic cards only (the project's generator)."""
 import re
 import statistics
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=30)
         parser.add_argument("--seed", type=int, default=777)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         from cardgen.cards import render_card
         from reviews.redaction import blurred_card
 
