@@ -75,7 +75,7 @@ def test_an_upload_during_a_postgresql_outage_answers_503_and_stores_nothing(tmp
         response, seconds = timed(
             lambda: applicant.post(
                 f"{stack.url}/api/v1/documents",
-                data={"doc_type": "KTP"},
+                data={"doc_type": "KTP", "consent": "true"},
                 files={"file": ("card.jpg", photo, "image/jpeg")},
                 timeout=30,
             )

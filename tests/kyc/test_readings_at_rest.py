@@ -68,9 +68,10 @@ def test_a_second_write_of_the_same_message_leaves_the_decisions_reading_byte_fo
 
     assert stored_bytes(reading_key) == before
     folder = reading_key.rsplit("/", 1)[0]
+    card = reading_key.rsplit("/", 1)[1].replace("reading", "card", 1).removesuffix(".json") + ".jpeg"
     assert sorted(default_storage.listdir(folder)[1]) == sorted(
-        [reading_key.rsplit("/", 1)[1], document.storage_key.rsplit("/", 1)[1]]
-    )
+        [reading_key.rsplit("/", 1)[1], document.storage_key.rsplit("/", 1)[1], card]
+    )  # no second reading (nor flattened card) for the same message
     assert Document.objects.get(pk=document.pk).status == Status.AUTO_APPROVED
 
 

@@ -26,7 +26,11 @@ def test_five_parallel_uploads_of_the_same_bytes_make_one_document(alice, settin
             file.name = "card.jpg"
             start.wait()
             answers.append(
-                client.post("/api/v1/documents", {"doc_type": "KTP", "file": file}, format="multipart")
+                client.post(
+                    "/api/v1/documents",
+                    {"doc_type": "KTP", "consent": "true", "file": file},
+                    format="multipart",
+                )
             )
         finally:
             connection.close()
