@@ -222,7 +222,7 @@ def original_image_view(request: HttpRequest, document_id: uuid.UUID) -> HttpRes
     try:
         return private_response(blurred_card(stored_image(document)), content_type="image/jpeg")
     except UnreadableImage as error:
-        raise Http404(_("The stored image cannot be shown.")) from error
+        raise Http404(_("The image is missing from storage.")) from error
 
 
 @require_GET
@@ -243,5 +243,5 @@ def card_image_view(request: HttpRequest, document_id: uuid.UUID) -> HttpRespons
     try:
         blurred = blurred_card(data) if boxes is None else blurred_boxes(data, boxes)
     except UnreadableImage as error:
-        raise Http404(_("The stored image cannot be shown.")) from error
+        raise Http404(_("The image is missing from storage.")) from error
     return private_response(blurred, content_type="image/jpeg")

@@ -80,6 +80,7 @@ function request()
   local note = string.format("%s-%d-%d", tag, offset, n)
   local jpeg = card[1]:sub(1, 2) .. "\255\254" .. string.char(0, #note + 2) .. note .. card[1]:sub(3)
   local body = "--" .. B .. '\r\nContent-Disposition: form-data; name="doc_type"\r\n\r\n' .. card[2]
+    .. "\r\n--" .. B .. '\r\nContent-Disposition: form-data; name="consent"\r\n\r\ntrue'
     .. "\r\n--" .. B .. '\r\nContent-Disposition: form-data; name="file"; filename="card.jpg"\r\n'
     .. "Content-Type: image/jpeg\r\n\r\n" .. jpeg .. "\r\n--" .. B .. "--\r\n"
   return wrk.format("POST", "/api/v1/documents", {

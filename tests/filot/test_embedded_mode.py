@@ -156,7 +156,11 @@ def test_ten_concurrent_uploads_and_sign_ups_on_sqlite_give_no_error(embedded_se
         image = image_bytes(size=(900 + 10 * n, 570))
         files = {"file": ("card.jpg", image, "image/jpeg")}
         return requests.post(
-            f"{base}/api/v1/documents", data={"doc_type": "KTP"}, files=files, headers=headers, timeout=60
+            f"{base}/api/v1/documents",
+            data={"doc_type": "KTP", "consent": "true"},
+            files=files,
+            headers=headers,
+            timeout=60,
         ).status_code
 
     def sign_up(n: int) -> int:

@@ -90,7 +90,11 @@ def test_uploads_while_redis_is_down_are_kept_and_decided_once_it_is_back(stack)
 
     stack.stop_redis()
     ids = [stack.upload(applicant, photo) for photo in photos]  # accepted: 201 each
-    assert set(Document.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Status.PROCESSING}
+    # Each is sent to OCR just after its response (filot.deferred): the last may not be yet.
+    assert set(Document.objects.filter(pk__in=ids).values_list("status", flat=True)) <= {
+        Status.UPLOADED,
+        Status.PROCESSING,
+    }
     assert not Document.objects.filter(pk__in=ids, dispatched_at__isnull=False).exists()
 
     stack.start_redis()
