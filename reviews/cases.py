@@ -191,9 +191,10 @@ def _act(request: HttpRequest, review: ManualReview, action: str) -> None:
             action=action, code=request.POST.get("reason_code", ""), note=request.POST.get("note", "")[:400]
         )
         if action == "reupload":
-            # The document stays `needs_review`; the failed review records what to ask for.
-            _check_holds_claim(review, user)
-            services.fail_review(review_id=review.pk, reason=f"reupload_requested: {reason}", actor=actor)
+            # The applicant is asked for a new photo: `resubmission_requested`, with a hint.
+            services.request_reupload(
+                review_id=review.pk, user=user, code=request.POST.get("reason_code", ""), reason=reason
+            )
         else:
             services.complete_manual_review(review_id=review.pk, decision=action, reason=reason, actor=actor)
     else:

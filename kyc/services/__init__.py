@@ -8,6 +8,7 @@ actors, commands) and the reviews app import from here. Personal data (export,
 erasure, legal holds) lives in `privacy`, the retention purge in `retention`.
 """
 
+from kyc.integrations.resubmission import request_resubmission
 from kyc.services.accounts import (
     change_password,
     redeem_refresh_token,
@@ -72,6 +73,7 @@ __all__ = [
     "redeem_refresh_token",
     "register_user",
     "remove_document_files",
+    "request_resubmission",
     "rescore_document",
     "rescore_npwps_after_ktp",
     "run_retention_purge",

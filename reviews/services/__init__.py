@@ -22,6 +22,7 @@ from reviews.services.workflow import (
     record_nik_reveal,
     release_review,
     reopen_review,
+    request_reupload,
 )
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "register_reviewer",
     "release_review",
     "reopen_review",
+    "request_reupload",
 ]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from filot import metrics
 from filot.errors import Conflict
+from kyc import services as kyc_services
 from kyc.crypto import mask_nik
 from kyc.models import ActorKind, Document, OcrResult, Profile, Status, User
 from kyc.services import transition_document, write_audit_row
@@ -262,6 +263,42 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
         if current.state == ReviewState.FAILED:
             return current
         return _change(review_id, ReviewAction.FAILED, actor, apply, reason=reason)
+
+
+# A reviewer's re-upload reason code -> the applicant's retake hint (kyc.integrations.messages).
+RETAKE_HINT_FOR_REASON = {
+    "photo_unreadable": "blurred",
+    "card_cut_off": "card_cut_off",
+    "wrong_side": "wrong_document",
+}
+
+
+def request_reupload(*, review_id: uuid.UUID | str, user: User, code: str, reason: str) -> ManualReview:
+    """The reviewer holding the claim asks the applicant for a new photo: the review ends
+    (`failed`, with the reason) and the document moves to `resubmission_requested` with a
+    retake hint (audited; the client's webhook fires), in one transaction."""
+    hint = RETAKE_HINT_FOR_REASON.get(code)
+    if hint is None:
+        raise ValidationError({"reason_code": [f"Choose one of: {', '.join(RETAKE_HINT_FOR_REASON)}."]})
+    actor = Actor.reviewer(user)
+    with transaction.atomic():
+        review = lock_review(review_id)
+        if not (review.claim_active and review.assignee_id == user.pk):
+            raise Conflict("Claim the review before asking for a new photo.")
+        before = review.state
+        outcome = f"reupload_requested: {reason}"
+        review.fail(reason=outcome)
+        review.save()
+        review.document = kyc_services.request_resubmission(
+            document_id=review.document_id, hint=hint, actor_kind=actor.kind, actor_id=actor.id, note=reason
+        )
+        record_event(
+            review, ReviewAction.FAILED, actor, from_state=before, reason=f"reupload_requested: {reason}"
+        )
+    log.info(
+        "review_reupload_requested", review_id=str(review.id), document_id=str(review.document_id), hint=hint
+    )
+    return review
 
 
 def reopen_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:

@@ -116,6 +116,6 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_in_indonesian_and_english(
     assert (approval.actor_id, approval.reason) == (str(rita.pk), "card_genuine_matches")
     review = ManualReview.objects.get(document=ktp)
     assert (review.state, review.reason) == ("failed", "reupload_requested: photo_unreadable")
-    assert Document.objects.get(pk=ktp.pk).status == Status.NEEDS_REVIEW
+    assert Document.objects.get(pk=ktp.pk).status == Status.RESUBMISSION_REQUESTED
     assert Document.objects.get(pk=other.pk).status == Status.REJECTED
     assert DocumentTransition.objects.filter(document=other).last().reason == "different_person"

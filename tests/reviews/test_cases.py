@@ -86,7 +86,10 @@ def test_claim_next_claims_the_oldest_case_and_a_decision_opens_the_next(
     assert reupload["Location"] == QUEUE  # nothing else waits
     review = ManualReview.objects.get(document=ktp)
     assert review.state == "failed" and review.reason == "reupload_requested: card_cut_off"
-    assert Document.objects.get(pk=ktp.pk).status == Status.NEEDS_REVIEW
+    ktp.refresh_from_db()
+    assert (ktp.status, ktp.resubmission_hint) == (Status.RESUBMISSION_REQUESTED, "card_cut_off")
+    asked = DocumentTransition.objects.filter(document=ktp).last()
+    assert (asked.actor_kind, asked.actor_id) == ("reviewer", str(rita_reviewer.pk))
 
 
 def test_an_unknown_reason_code_or_a_review_of_another_case_changes_nothing(rita_client, alice_case, bob):
