@@ -176,6 +176,87 @@ def test_a_rotated_jpeg_with_gps_comes_out_upright_without_any_metadata() -> Non
     assert right[0] > 200 and right[2] < 60
 
 
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def with_segments(jpeg: bytes, *segments: bytes) -> bytes:
+    """The JPEG with segments inserted right after its SOI (and its JFIF APP0, if any)."""
+    at = 2 + 2 + int.from_bytes(jpeg[4:6], "big") if jpeg[2:4] == b"\xff\xe0" else 2
+    return jpeg[:at] + b"".join(segments) + jpeg[at:]
+
+
+def test_an_upright_jpeg_is_kept_pixel_for_pixel_with_every_metadata_segment_dropped() -> None:
+    image = picture((800, 500))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 1
+    exif[ExifTags.Base.Make] = "secret camera"
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {ExifTags.GPS.GPSLatitudeRef: "S", ExifTags.GPS.GPSLatitude: (6.0, 10.0, 30.0)}
+    )
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = encoded("JPEG", image, quality=90)
+    original = with_segments(
+        encoded("JPEG", image, quality=90, exif=exif, icc_profile=icc, comment=b"secret comment"),
+        jpeg_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>secret xmp</x:xmpmeta>"),
+        jpeg_segment(0xED, b"Photoshop 3.0\x00secret iptc"),
+        jpeg_segment(0xEF, b"secret vendor data"),
+    )
+    with Image.open(io.BytesIO(original)) as check:
+        assert check.getexif().get_ifd(ExifTags.IFD.GPSInfo) and "icc_profile" in check.info
+
+    result = validate_and_normalize(upload(original))
+
+    for marker in (b"Exif", b"secret", b"ICC_PROFILE", b"Photoshop", b"xmpmeta", b"\xff\xfe"):
+        assert marker not in result.content
+    # Not re-encoded: the same pixels exactly, and the scan is the upload's own bytes.
+    scan = plain[plain.index(b"\xff\xda") :]
+    assert result.content.endswith(scan)
+    with Image.open(io.BytesIO(result.content)) as stored, Image.open(io.BytesIO(plain)) as source:
+        assert (stored.format, stored.mode, stored.size) == ("JPEG", "RGB", (800, 500))
+        assert len(stored.getexif()) == 0 and "icc_profile" not in stored.info
+        assert stored.tobytes() == source.tobytes()
+    assert (result.width, result.height) == (800, 500)
+
+
+def test_a_progressive_jpeg_is_kept_with_all_its_scans() -> None:
+    original = encoded("JPEG", picture((640, 400), "L"), progressive=True, comment=b"secret")
+
+    result = validate_and_normalize(upload(original))
+
+    assert b"secret" not in result.content
+    assert result.content.count(b"\xff\xda") == original.count(b"\xff\xda") > 1
+    with Image.open(io.BytesIO(result.content)) as stored, Image.open(io.BytesIO(original)) as source:
+        assert stored.mode == "L" and stored.tobytes() == source.tobytes()
+
+
+def test_the_pictures_appended_to_a_multi_picture_jpeg_are_not_stored() -> None:
+    first = encoded("JPEG")
+    result = validate_and_normalize(upload(first + encoded("JPEG", picture((320, 200)))))
+
+    assert result.content.count(b"\xff\xd8") == 1
+    assert len(result.content) < len(first) + 64
+
+
+def test_a_jpeg_with_an_adobe_colour_transform_is_reencoded_from_its_pixels() -> None:
+    original = encoded("JPEG", picture(mode="CMYK"))
+    assert b"Adobe" in original
+
+    result = validate_and_normalize(upload(original))
+
+    assert b"Adobe" not in result.content
+    with Image.open(io.BytesIO(result.content)) as stored:
+        assert stored.mode == "RGB"
+
+
+def test_a_kept_jpeg_whose_scan_is_damaged_is_still_refused() -> None:
+    data = bytearray(encoded("JPEG", picture((640, 400))))
+    start = data.index(b"\xff\xda") + 14
+    data[start:] = b"\x00" * 64  # the scan cut short, its end marker gone
+
+    assert refusal_code(bytes(data)) == "corrupt_image"
+
+
 def test_png_text_chunks_and_icc_profiles_are_stripped() -> None:
     text = PngImagePlugin.PngInfo()
     text.add_text("Comment", "secret comment")
