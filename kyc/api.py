@@ -81,7 +81,11 @@ _UNKNOWN: Final = _Unknown.READING
 
 
 def _masked_fields(reading: OcrResult | None) -> dict[str, str]:
-    fields = dict(reading.fields) if reading is not None else {}
+    return _masked(reading.fields if reading is not None else None)
+
+
+def _masked(read: dict | None) -> dict[str, str]:
+    fields = dict(read) if read else {}
     for name in MASKED_FIELDS:
         if fields.get(name):
             fields[name] = mask_nik(fields[name])
@@ -89,15 +93,18 @@ def _masked_fields(reading: OcrResult | None) -> dict[str, str]:
 
 
 def document_payload(
-    document: Document,
+    document: Document | selectors.DocumentSummary,
     reading: OcrResult | Literal[_Unknown.READING] | None = _UNKNOWN,
     *,
     language: str = DEFAULT_LANGUAGE,
 ) -> dict:
-    """DocumentOutput's representation. The reading comes from select_related, or is
-    given (None for a new upload); otherwise it is looked up."""
-    if reading is _UNKNOWN:
-        reading = getattr(document, "ocr_result", None)
+    """DocumentOutput's representation. A summary carries its reading's fields; for a
+    model the reading comes from select_related, or is given (None for a new upload);
+    otherwise it is looked up."""
+    if isinstance(document, selectors.DocumentSummary):
+        fields = _masked(document.fields)
+    else:
+        fields = _masked_fields(getattr(document, "ocr_result", None) if reading is _UNKNOWN else reading)
     return {
         "id": str(document.id),
         "doc_type": document.doc_type,
@@ -105,7 +112,7 @@ def document_payload(
         "score": document.score,
         "decision": document.status if document.is_terminal else None,
         "reasons": [_reason(reason, language) for reason in document.reasons],
-        "fields": _masked_fields(reading),
+        "fields": fields,
         "failure_reason": document.failure_reason,
         "gpu_processed": document.gpu_processed,
         "width": document.width,
@@ -190,11 +197,12 @@ class DocumentsApi(APIView):
         )
         if total is None:
             raise NotFound("Invalid page.")
+        language = language_of(request)
         return Response({
             "count": total,
             "next": _page_link(request, page + 1) if page * page_size < total else None,
             "previous": _page_link(request, page - 1) if page > 1 else None,
-            "results": [document_payload(document, language=language_of(request)) for document in documents],
+            "results": [document_payload(document, language=language) for document in documents],
         })  # fmt: skip
 
 
@@ -207,9 +215,8 @@ def _page_link(request: Request, page: int) -> str:
 class DocumentDetailApi(APIView):
     @extend_schema(responses={200: DocumentOutput, **error_responses(401, 404)})
     def get(self, request: Request, document_id: str) -> Response:
-        document = selectors.get_document_for_user(
-            user=signed_in_user(request), document_id=document_id, with_reading=True
-        )
+        user = signed_in_user(request)
+        document = selectors.get_document_summary_for_user(user=user, document_id=document_id)
         return Response(document_payload(document, language=language_of(request)))
 
 

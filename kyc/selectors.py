@@ -1,10 +1,14 @@
 """Reads of personal data, always scoped to who is asking."""
 
+import datetime as dt
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, QuerySet, Window
 from django.http import Http404
 
@@ -20,21 +24,182 @@ def list_documents_for_user(*, user: User) -> QuerySet[Document]:
     return Document.objects.filter(owner=user).select_related("ocr_result").order_by("-created_at", "id")
 
 
+class CompiledRead:
+    """A read compiled to SQL once per process, then run with each request's values.
+
+    Django compiles a queryset to SQL every time it is evaluated, and for the hot reads
+    that costs more than running them. `build` makes the queryset (a `values_list`) from
+    one keyword UUID per parameter; it is compiled once with a fresh UUID for each, and
+    those UUIDs' places among the SQL's parameters are where a request's values go. The
+    rows come back through the thread's own connection (so debug cursors, execute
+    wrappers and health checks apply) and through the same converters Django would use
+    (the fields' own `from_db_value`: JSON, decryption). `suffix` (with its parameters
+    given at run time) is appended to the SQL: LIMIT/OFFSET, which Django would inline.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *names: str, suffix: str = "") -> None:
+        self._build, self._names, self._suffix = build, names, suffix
+        self._lock = threading.Lock()
+        self._compiled: dict[str, _Compiled] = {}  # by database alias
+
+    def rows(self, *suffix_params: Any, **values: Any) -> list[tuple]:
+        compiled = self._compiled_for(DEFAULT_DB_ALIAS)  # no database routers here
+        params = [
+            slot.form(values[slot.name]) if isinstance(slot, _Slot) else slot for slot in compiled.slots
+        ]
+        connection = connections[compiled.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, [*params, *suffix_params])
+            rows = cursor.fetchall()
+        if not compiled.converters:
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in map(list, rows):
+            for pos, convs, expression in compiled.converters:
+                for converter in convs:
+                    row[pos] = converter(row[pos], expression, connection)
+            converted.append(tuple(row))
+        return converted
+
+    def _compiled_for(self, alias: str) -> "_Compiled":
+        found = self._compiled.get(alias)
+        if found is not None:
+            return found
+        with self._lock:
+            if alias not in self._compiled:
+                self._compiled[alias] = self._compile(alias)
+        return self._compiled[alias]
+
+    def _compile(self, alias: str) -> "_Compiled":
+        sentinels = {name: uuid.uuid4() for name in self._names}
+        compiler = self._build(**sentinels).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        # A backend without a UUID type (SQLite) is given the hex form.
+        forms = {form(value): _Slot(name, form) for name, value in sentinels.items() for form in _UUID_FORMS}
+        slots = [forms.get(param, param) if isinstance(param, uuid.UUID | str) else param for param in params]
+        if {slot.name for slot in slots if isinstance(slot, _Slot)} != set(self._names):
+            raise ImproperlyConfigured(f"{self._names} are not all parameters of {sql}")
+        selected = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(selected)
+        return _Compiled(
+            alias=alias,
+            sql=sql + self._suffix,
+            slots=slots,
+            converters=[(pos, convs, expression) for pos, (convs, expression) in converters.items()],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    alias: str
+    sql: str
+    slots: list[Any]  # each parameter: a _Slot for a run-time value, else the constant
+    converters: list[tuple[int, list, Any]]  # column, its converters, its expression
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    name: str  # the keyword value that goes in this parameter's place
+    form: Callable[[uuid.UUID], Any]  # as the backend takes it
+
+
+def _same(value: uuid.UUID) -> uuid.UUID:
+    return value
+
+
+def _hex(value: uuid.UUID) -> str:
+    return value.hex
+
+
+_UUID_FORMS: tuple[Callable[[uuid.UUID], Any], ...] = (_same, _hex)
+
+
+# What a client sees of a document (kyc.api.document_payload), and its reading's fields.
+SUMMARY_FIELDS = (
+    "id", "doc_type", "status", "score", "reasons", "failure_reason", "gpu_processed",
+    "width", "height", "size_bytes", "created_at", "updated_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    id: uuid.UUID
+    doc_type: str
+    status: str
+    score: int | None
+    reasons: list[dict]
+    failure_reason: str
+    gpu_processed: bool
+    width: int | None
+    height: int | None
+    size_bytes: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    fields: dict | None  # what the OCR read (decrypted), None before any reading
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+def _summary(row: tuple) -> DocumentSummary:
+    return DocumentSummary(*row[: len(SUMMARY_FIELDS) + 1])
+
+
+# The list: the page and the whole list's total in one query (the window is computed
+# before LIMIT/OFFSET), newest first.
+_PAGE = CompiledRead(
+    lambda owner: (
+        Document.objects.filter(owner_id=owner)
+        .order_by("-created_at", "id")
+        .annotate(total=Window(Count("pk")))
+        .values_list(*SUMMARY_FIELDS, "ocr_result__fields", "total")
+    ),
+    "owner",
+    suffix=" LIMIT %s OFFSET %s",
+)
+
+
 def page_documents_for_user(
     *, user: User, page: int, page_size: int
-) -> tuple[Sequence[Document], int | None]:
+) -> tuple[Sequence[DocumentSummary], int | None]:
     """One page of the user's documents, newest first, and how many there are in all,
     in one query (the total is a window over the whole list, computed before the LIMIT).
     An empty page knows no total (None), unless it is the first: then there are none."""
     start = (page - 1) * page_size
     if start + page_size >= 2**63:  # past any database's OFFSET, and past any real list
         return [], None
-    documents = list(
-        list_documents_for_user(user=user).annotate(total=Window(Count("pk")))[start : start + page_size]
-    )
-    if documents:
-        return documents, documents[0].total
+    rows = _PAGE.rows(page_size, start, owner=user.pk)
+    if rows:
+        return [_summary(row) for row in rows], rows[0][-1]
     return [], 0 if page == 1 else None
+
+
+_ONE = CompiledRead(
+    lambda document, owner: Document.objects.filter(pk=document, owner_id=owner).values_list(
+        *SUMMARY_FIELDS, "ocr_result__fields"
+    ),
+    "document",
+    "owner",
+)
+
+
+def get_document_summary_for_user(*, user: User, document_id: uuid.UUID | str) -> DocumentSummary:
+    """The user's own document with its reading's fields, in one query; another user's
+    answers 404 exactly like a missing one."""
+    rows = _ONE.rows(document=_uuid_or_404(document_id), owner=user.pk)
+    if not rows:
+        raise Http404("Not found.")
+    return _summary(rows[0])
+
+
+def _uuid_or_404(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise Http404("Not found.") from error
 
 
 def get_document_for_user(
@@ -67,19 +232,23 @@ class DocumentStatus:
         return self.status in TERMINAL_STATUSES
 
 
+_TIMELINE_COLUMNS = tuple(f"transitions__{name}" for name in TIMELINE_FIELDS)
+# The document LEFT JOINed to its transitions, one row per transition, oldest first.
+_STATUS = CompiledRead(
+    lambda document, owner: (
+        Document.objects.filter(pk=document, owner_id=owner)
+        .order_by("transitions__at", "transitions__id")
+        .values_list("id", "status", "score", "reasons", "transitions__id", *_TIMELINE_COLUMNS)
+    ),
+    "document",
+    "owner",
+)
+
+
 def get_document_status_for_user(*, user: User, document_id: uuid.UUID | str) -> DocumentStatus:
     """The user's document's status and whole timeline in one query, however long the
     timeline: the document LEFT JOINed to its transitions, one row per transition."""
-    columns = ("id", "status", "score", "reasons", "transitions__id")
-    timeline_columns = tuple(f"transitions__{name}" for name in TIMELINE_FIELDS)
-    try:
-        rows = list(
-            Document.objects.filter(pk=document_id, owner=user)
-            .order_by("transitions__at", "transitions__id")
-            .values_list(*columns, *timeline_columns)
-        )
-    except (ValidationError, ValueError, TypeError) as error:
-        raise Http404("Not found.") from error
+    rows = _STATUS.rows(document=_uuid_or_404(document_id), owner=user.pk)
     if not rows:
         raise Http404("Not found.")
     found_id, status, score, reasons = rows[0][:4]

@@ -195,3 +195,54 @@ def test_an_image_missing_from_storage_is_a_404_in_the_json_error_shape(alice_ap
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert Document.objects.get(pk=document_id).status == "uploaded"  # nothing changed
+
+
+# --- the hot reads' SQL, compiled once (kyc.selectors.CompiledRead) --------------------
+def test_a_compiled_read_runs_each_callers_values_in_their_places(alice, bob):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kyc.models import OcrResult
+    from kyc.selectors import CompiledRead
+    from tests.factories import document_row
+
+    mine, theirs = document_row(alice), document_row(bob)
+    reading = {"nik": "3171011708900001"}
+    OcrResult.objects.create(document=mine, doc_type="KTP", fields=reading, reading_key="r")
+    read = CompiledRead(
+        lambda document, owner: Document.objects.filter(pk=document, owner_id=owner).values_list(
+            "id", "ocr_result__fields"
+        ),
+        "document",
+        "owner",
+    )
+    # The reading's column holds a Fernet token: the field's own converter decrypts it.
+    assert read.rows(document=mine.id, owner=alice.id) == [(mine.id, {"nik": "3171011708900001"})]
+    assert read.rows(document=theirs.id, owner=bob.id) == [(theirs.id, None)]
+    with CaptureQueriesContext(connection) as captured:
+        assert read.rows(document=theirs.id, owner=alice.id) == []  # another's: nothing
+    assert len(captured) == 1
+
+    paged = CompiledRead(
+        lambda owner: Document.objects.filter(owner_id=owner).order_by("id").values_list("id"),
+        "owner",
+        suffix=" LIMIT %s OFFSET %s",
+    )
+    more = [document_row(alice) for _ in range(3)]
+    ids = sorted([mine.id, *(document.id for document in more)])
+    assert [row[0] for row in paged.rows(2, 1, owner=alice.id)] == ids[1:3]
+
+    unused = CompiledRead(lambda owner, other: Document.objects.filter(owner_id=owner), "owner", "other")
+    with pytest.raises(ImproperlyConfigured):
+        unused.rows(owner=alice.id, other=bob.id)
+
+
+def test_detail_and_status_of_a_malformed_or_unknown_id_answer_404(alice_api, alice):
+    from tests.factories import document_row
+
+    document_row(alice)
+    for path in ("/api/v1/documents/{}", "/api/v1/verification/status/{}"):
+        response = alice_api.get(path.format("3f2c1b9e-0000-4000-8000-000000000000"))
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
