@@ -7,7 +7,8 @@ fully decoded under a pixel limit, and the stored copy is upright and without me
 already upright, at a size kept as it is and in plain colours is stored as its own
 image segments only (quantization and Huffman tables, frame, scans: every other
 segment dropped, the scans copied byte for byte), and those stored bytes are what is
-fully decoded; any other image is re-encoded from its decoded pixels.
+decoded (every scan, at 1/8 scale: `_entropy_decoded`); any other image is fully
+decoded and re-encoded from its pixels.
 """
 
 import contextlib
@@ -88,7 +89,7 @@ def validate_and_normalize(upload: Upload) -> NormalizedImage:
             if kept is None:
                 content, width, height = _decoded_and_reencoded(image, detected_type, limits)
         if kept is not None:
-            content, (width, height) = kept, _fully_decoded(kept, image.mode, image.size)
+            content, (width, height) = kept, _entropy_decoded(kept, image.mode, image.size)
     return NormalizedImage(
         content=content,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -114,12 +115,19 @@ def _decoded_and_reencoded(
     return content, width, height
 
 
-def _fully_decoded(content: bytes, mode: str, size: tuple[int, int]) -> tuple[int, int]:
-    """Decode the bytes to be stored, every pixel, under the decode budget; they must
-    read as the upload's own header said (mode and size), else they are refused."""
+def _entropy_decoded(content: bytes, mode: str, size: tuple[int, int]) -> tuple[int, int]:
+    """Decode every scan of the bytes to be stored, under the decode budget; they must
+    read as the upload's own header said (mode and size), else they are refused.
+
+    At 1/8 scale: libjpeg still reads every coefficient of every block of every scan
+    (its Huffman decoding is the same), but computes one pixel per block instead of
+    64. A damaged or truncated scan fails exactly as it fails a full-size decode
+    (tests/kyc/test_validators.py holds the two equal on damaged cards); the OCR
+    workers decode the stored copy at full size later."""
     with Image.open(io.BytesIO(content), formats=["JPEG"]) as stored:
         if (stored.mode, stored.size) != (mode, size):
             raise _refusal("corrupt_image")
+        stored.draft(stored.mode, (max(1, stored.width // 8), max(1, stored.height // 8)))
         with decode_budget.held(_decoded_bytes(stored)):
             stored.load()
             stored.close()

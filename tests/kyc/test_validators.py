@@ -257,6 +257,59 @@ def test_a_kept_jpeg_whose_scan_is_damaged_is_still_refused() -> None:
     assert refusal_code(bytes(data)) == "corrupt_image"
 
 
+def full_size_decode_fails(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception:
+        return True
+    return False
+
+
+def container_walk_refuses(data: bytes) -> bool:
+    from kyc.validators import _check_jpeg
+
+    try:
+        _check_jpeg(data)
+    except ValidationError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_kept_jpeg_is_refused_exactly_when_a_full_size_decode_fails(progressive: bool) -> None:
+    import random
+
+    rng = random.Random(17)
+    noise = Image.merge("RGB", [Image.effect_noise((800, 500), sigma) for sigma in (40, 60, 80)])
+    original = encoded("JPEG", noise, quality=85, progressive=progressive)
+    scan = original.index(b"\xff\xda") + 14
+    outcomes = set()
+    for index in range(80):
+        data = bytearray(original)
+        at = rng.randrange(scan, len(data) - 2)
+        if index % 4 == 0:  # bytes changed inside the scans
+            for _ in range(rng.randint(1, 20)):
+                data[rng.randrange(scan, len(data) - 2)] = rng.randrange(256)
+        elif index % 4 == 1:  # cut short, an end marker put back
+            data = data[:at] + b"\xff\xd9"
+        elif index % 4 == 2:  # a run of bytes lost from a scan
+            del data[at : at + rng.randint(1, 200)]
+        else:  # a marker where coded data should be
+            data[at : at + 2] = bytes((0xFF, rng.choice((0xC0, 0xC4, 0xDA, 0xDB))))
+        damaged = bytes(data)
+        walk, decode = container_walk_refuses(damaged), full_size_decode_fails(damaged)
+        try:
+            validate_and_normalize(damaged)
+            refused = False
+        except ValidationError:
+            refused = True
+        assert refused == (walk or decode), index
+        outcomes.add((walk, decode))
+    assert (False, True) in outcomes  # some pass the marker walk and only a decode refuses them
+    assert (False, False) in outcomes
+
+
 def test_png_text_chunks_and_icc_profiles_are_stripped() -> None:
     text = PngImagePlugin.PngInfo()
     text.add_text("Comment", "secret comment")
