@@ -3,7 +3,8 @@
 Two Lua scripts: reads cycle through (path, token) pairs; uploads post multipart
 cards, each with a JPEG comment segment naming its round, thread and request, so
 every upload is new bytes (no re-upload answered from the existing document) while
-the server still decodes and re-encodes whole generated cards.
+the server still validates, decodes and stores whole generated cards (the comment is
+dropped like any metadata).
 """
 
 import re

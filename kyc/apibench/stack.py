@@ -102,6 +102,15 @@ class BenchStack:
         if result.returncode != 0:
             raise CommandError(f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}")
 
+    def run_script(self, root: Path, script: Path, *args: str) -> None:
+        """A Python script from this checkout, run in `root` (its code) with the stack's environment."""
+        result = subprocess.run(
+            [sys.executable, str(script), *args], cwd=root, env=self.env, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            output = result.stdout[-2000:] + result.stderr[-4000:]
+            raise CommandError(f"{script.name} failed in {root}:\n{output}")
+
     def start_web(self, root: Path = ROOT, name: str = "web") -> int:
         """gunicorn with `root`'s shipped config and code (another checkout of FiLot, to
         compare commits in one run, shares this stack's database, Redis and data)."""

@@ -7,10 +7,13 @@ starts a private redis-server and gunicorn with deploy/gunicorn.conf.py on free 
 documents and generated cards, and drives each scenario with wrk in interleaved
 rounds, so the machine's noise falls on all of them alike. The ceiling is a bare
 authenticated DRF read (JWT, the user row, one more query) served by the same
-processes: compare each path to it, not to numbers from another run.
+processes: compare each path to it, not to numbers from another run. Last, the CPU
+one upload costs a web process, in-process with one client (kyc/apibench/upload_cpu.py),
+for each code served: what a loaded machine hides in the uploads' req/s.
 """
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -24,6 +27,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kyc.apibench.load import Result, run_wrk, write_scripts
 from kyc.apibench.stack import ROOT, BenchStack
+
+UPLOAD_CPU_SCRIPT = ROOT / "kyc/apibench/upload_cpu.py"
 
 # name, script, targets, expected status; the connection count comes from the options.
 SCENARIOS = [
@@ -46,6 +51,10 @@ class Command(BaseCommand):
         parser.add_argument("--readers", type=int, default=32, help="applicants whose documents are read")
         parser.add_argument("--cards", type=int, default=12, help="generated cards the uploads cycle through")
         parser.add_argument("--seed", type=int, default=20261201)
+        parser.add_argument(
+            "--cpu-uploads", type=int, default=30,
+            help="uploads per in-process CPU measurement (one client; 3 interleaved runs; 0: none)",
+        )  # fmt: skip
         parser.add_argument("--keep-dir", action="store_true", help="keep the work folder (logs)")
         parser.add_argument(
             "--compare-with", type=Path, metavar="CHECKOUT",
@@ -63,17 +72,20 @@ class Command(BaseCommand):
             raise CommandError("--rounds, --cards, --readers and --connections must be at least 1")
         if options["compare_with"] and not (options["compare_with"] / "deploy/gunicorn.conf.py").is_file():
             raise CommandError(f"{options['compare_with']} is not a checkout of FiLot")
+        if options["cpu_uploads"] < 0:
+            raise CommandError("--cpu-uploads must be at least 0")
         if options["duration"] < 1 or options["upload_connections"] < 1:
             raise CommandError("--duration must be at least 1 s and --upload-connections at least 1")
         work = Path(tempfile.mkdtemp(prefix="filot-api-benchmark-"))
         stack = BenchStack(work)
         try:
             codes, results = self._run(stack, work, options)
+            cpu = self._upload_cpu(stack, work, codes, options["cpu_uploads"])
         finally:
             stack.stop()
             if not options["keep_dir"]:
                 shutil.rmtree(work, ignore_errors=True)
-        self._report(codes, results, options)
+        self._report(codes, results, options, cpu)
         self.stdout.write(f"Cleaned up: database {stack.database} dropped, processes stopped.")
 
     def _prepare(self, options: dict) -> None:
@@ -135,7 +147,20 @@ class Command(BaseCommand):
                     results.setdefault((label, scenario[0]), []).append(run)
         return codes, results
 
-    def _report(self, codes: dict[str, Path], results: dict, options: dict) -> None:
+    def _upload_cpu(self, stack: BenchStack, work: Path, codes: dict[str, Path], count: int) -> dict:
+        """CPU ms per upload in one process, one client, no wrk: what the machine's load
+        hides in the wrk numbers. Interleaved runs per code; the lowest is kept."""
+        if not count:
+            return {}
+        runs: dict[str, list[dict]] = {}
+        for index in range(3):
+            for label, root in codes.items():
+                out = work / f"upload-cpu-{label}-{index}.json"
+                stack.run_script(root, UPLOAD_CPU_SCRIPT, str(work / "targets"), str(count), str(out))
+                runs.setdefault(label, []).append(json.loads(out.read_text()))
+        return {label: min(found, key=lambda run: run["to_response_ms"]) for label, found in runs.items()}
+
+    def _report(self, codes: dict[str, Path], results: dict, options: dict, cpu: dict) -> None:
         self.stdout.write(
             f"\nAPI benchmark: gunicorn -c deploy/gunicorn.conf.py, wrk, {options['rounds']} interleaved "
             f"round(s) of {options['duration']:g} s; medians over rounds; x ceiling: median of each "
@@ -151,6 +176,12 @@ class Command(BaseCommand):
             for name, *_ in SCENARIOS:
                 conns = options["upload_connections"] if name == "upload" else options["connections"]
                 self.stdout.write(_row(name, conns, results[label, name], ceiling))
+            if label in cpu:
+                found = cpu[label]
+                self.stdout.write(
+                    f"upload CPU, in-process, 1 client: {found['to_response_ms']:.1f} ms to the response "
+                    f"+ {found['after_response_ms']:.1f} ms after it (lowest of 3 runs of {found['uploads']})"
+                )
 
 
 def _row(name: str, conns: int, runs: list[Result], ceiling: list[float]) -> str:
