@@ -27,7 +27,7 @@ def test_the_benchmark_prints_every_scenario_beside_the_ceiling_and_cleans_up():
     result = subprocess.run(
         [sys.executable, "manage.py", "api_benchmark", "--rounds", "1", "--duration", "2",
          "--connections", "4", "--upload-connections", "2", "--readers", "2", "--cards", "1",
-         "--cpu-uploads", "2"],
+         "--cpu-requests", "2"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True,
         timeout=300,
     )  # fmt: skip
@@ -43,9 +43,14 @@ def test_the_benchmark_prints_every_scenario_beside_the_ceiling_and_cleans_up():
         assert float(p50) <= float(p95) <= float(p99), name
         assert errors == "0", result.stdout
         assert conns == ("2" if name == "upload" else "4")
-    cpu = re.search(r"^upload CPU, in-process, 1 client: ([\d.]+) ms to the response \+ ([\d.]+) ms after it",
-                    result.stdout, re.MULTILINE)  # fmt: skip
-    assert cpu is not None and float(cpu.group(1)) > 0, result.stdout
+    cpu = re.search(
+        r"^CPU ms per request, in-process, 1 client \(x ceiling\), lowest of 3 runs of 2: ceiling ([\d.]+) "
+        r"\(1.00\), status [\d.]+ \([\d.]+\), detail [\d.]+ \([\d.]+\), list [\d.]+ \([\d.]+\); "
+        r"upload ([\d.]+) to the response \+ [\d.]+ after it$",
+        result.stdout,
+        re.MULTILINE,
+    )
+    assert cpu is not None and float(cpu.group(1)) > 0 and float(cpu.group(2)) > 0, result.stdout
     database = re.search(r"database (\S+) dropped", result.stdout).group(1)
     with psycopg.connect(re.sub(r"/[^/]*$", "/postgres", database_url)) as connection:
         left = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchall()

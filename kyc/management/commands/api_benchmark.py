@@ -8,8 +8,8 @@ documents and generated cards, and drives each scenario with wrk in interleaved
 rounds, so the machine's noise falls on all of them alike. The ceiling is a bare
 authenticated DRF read (JWT, the user row, one more query) served by the same
 processes: compare each path to it, not to numbers from another run. Last, the CPU
-one upload costs a web process, in-process with one client (kyc/apibench/upload_cpu.py),
-for each code served: what a loaded machine hides in the uploads' req/s.
+each scenario costs a web process, in-process with one client (kyc/apibench/inprocess.py),
+for each code served: what a loaded machine scatters in the req/s.
 """
 
 import argparse
@@ -28,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kyc.apibench.load import Result, run_wrk, write_scripts
 from kyc.apibench.stack import ROOT, BenchStack
 
-UPLOAD_CPU_SCRIPT = ROOT / "kyc/apibench/upload_cpu.py"
+IN_PROCESS_SCRIPT = ROOT / "kyc/apibench/inprocess.py"
 
 # name, script, targets, expected status; the connection count comes from the options.
 SCENARIOS = [
@@ -52,8 +52,9 @@ class Command(BaseCommand):
         parser.add_argument("--cards", type=int, default=12, help="generated cards the uploads cycle through")
         parser.add_argument("--seed", type=int, default=20261201)
         parser.add_argument(
-            "--cpu-uploads", type=int, default=30,
-            help="uploads per in-process CPU measurement (one client; 3 interleaved runs; 0: none)",
+            "--cpu-requests", type=int, default=30,
+            help="requests per scenario in the in-process CPU measurement (one client; 3 interleaved "
+            "runs; 0: none)",
         )  # fmt: skip
         parser.add_argument("--keep-dir", action="store_true", help="keep the work folder (logs)")
         parser.add_argument(
@@ -72,15 +73,15 @@ class Command(BaseCommand):
             raise CommandError("--rounds, --cards, --readers and --connections must be at least 1")
         if options["compare_with"] and not (options["compare_with"] / "deploy/gunicorn.conf.py").is_file():
             raise CommandError(f"{options['compare_with']} is not a checkout of FiLot")
-        if options["cpu_uploads"] < 0:
-            raise CommandError("--cpu-uploads must be at least 0")
+        if options["cpu_requests"] < 0:
+            raise CommandError("--cpu-requests must be at least 0")
         if options["duration"] < 1 or options["upload_connections"] < 1:
             raise CommandError("--duration must be at least 1 s and --upload-connections at least 1")
         work = Path(tempfile.mkdtemp(prefix="filot-api-benchmark-"))
         stack = BenchStack(work)
         try:
             codes, results = self._run(stack, work, options)
-            cpu = self._upload_cpu(stack, work, codes, options["cpu_uploads"])
+            cpu = self._in_process_cpu(stack, work, codes, options["cpu_requests"])
         finally:
             stack.stop()
             if not options["keep_dir"]:
@@ -147,18 +148,20 @@ class Command(BaseCommand):
                     results.setdefault((label, scenario[0]), []).append(run)
         return codes, results
 
-    def _upload_cpu(self, stack: BenchStack, work: Path, codes: dict[str, Path], count: int) -> dict:
-        """CPU ms per upload in one process, one client, no wrk: what the machine's load
-        hides in the wrk numbers. Interleaved runs per code; the lowest is kept."""
+    def _in_process_cpu(self, stack: BenchStack, work: Path, codes: dict[str, Path], count: int) -> dict:
+        """CPU ms per request in one process, one client, no wrk: what a loaded machine
+        scatters in the req/s. Interleaved runs per code; per scenario the lowest is kept."""
         if not count:
             return {}
         runs: dict[str, list[dict]] = {}
         for index in range(3):
             for label, root in codes.items():
-                out = work / f"upload-cpu-{label}-{index}.json"
-                stack.run_script(root, UPLOAD_CPU_SCRIPT, str(work / "targets"), str(count), str(out))
+                out = work / f"in-process-{label}-{index}.json"
+                stack.run_script(root, IN_PROCESS_SCRIPT, str(work / "targets"), str(count), str(out))
                 runs.setdefault(label, []).append(json.loads(out.read_text()))
-        return {label: min(found, key=lambda run: run["to_response_ms"]) for label, found in runs.items()}
+        return {
+            label: {key: min(run[key] for run in found) for key in found[0]} for label, found in runs.items()
+        }
 
     def _report(self, codes: dict[str, Path], results: dict, options: dict, cpu: dict) -> None:
         self.stdout.write(
@@ -177,11 +180,21 @@ class Command(BaseCommand):
                 conns = options["upload_connections"] if name == "upload" else options["connections"]
                 self.stdout.write(_row(name, conns, results[label, name], ceiling))
             if label in cpu:
-                found = cpu[label]
-                self.stdout.write(
-                    f"upload CPU, in-process, 1 client: {found['to_response_ms']:.1f} ms to the response "
-                    f"+ {found['after_response_ms']:.1f} ms after it (lowest of 3 runs of {found['uploads']})"
-                )
+                self.stdout.write(_cpu_row(cpu[label]))
+
+
+def _cpu_row(found: dict) -> str:
+    ceiling = found["ceiling_ms"]
+    reads = ", ".join(
+        f"{name} {found[key]:.2f} ({ceiling / found[key]:.2f})"
+        for name, key in (("ceiling", "ceiling_ms"), ("status", "status_ms"), ("detail", "detail_ms"),
+                          ("list", "list_ms"))
+    )  # fmt: skip
+    return (
+        f"CPU ms per request, in-process, 1 client (x ceiling), lowest of 3 runs of {found['requests']}: "
+        f"{reads}; upload {found['upload_ms']:.1f} to the response + {found['upload_after_response_ms']:.1f} "
+        "after it"
+    )
 
 
 def _row(name: str, conns: int, runs: list[Result], ceiling: list[float]) -> str:

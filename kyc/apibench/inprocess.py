@@ -1,13 +1,14 @@
-"""The CPU one upload costs the web process: one client, in-process, no load generator.
+"""The CPU each scenario costs a web process: one client, in-process, no load generator.
 
-Run by `manage.py api_benchmark` as a script (`python .../upload_cpu.py DATA N OUT`)
+Run by `manage.py api_benchmark` as a script (`python .../inprocess.py DATA N OUT`)
 from the checkout being measured (its working directory), inside the stack's
 environment, so another checkout (`--compare-with`) is measured by the same script on
-its own code. It posts N of the benchmark's cards, each made new bytes by a comment
-segment like the wrk uploads, through Django's WSGI handler, and writes to OUT the
-process CPU time per upload until the response, and after it (the work a response
+its own code. Through Django's WSGI handler it reads N times each of the benchmark's
+read targets (ceiling, status, detail, list), and posts N of its cards, each made new
+bytes by a comment segment like the wrk uploads; it writes to OUT the process CPU time
+per request, for an upload until the response and after it (the work a response
 leaves: sending the document to OCR). Uses only the API's contract, so it runs on
-older commits too.
+older commits too. A loaded, shared machine scatters req/s; CPU time much less.
 """
 
 import io
@@ -41,6 +42,35 @@ def main(data_dir: Path, count: int, out: Path) -> None:
         cards.append((Path(path).read_bytes(), doc_type))
     handler = WSGIHandler()
 
+    def read(path: str, bearer: str) -> float:
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+            "REMOTE_ADDR": "127.0.0.2", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+            "HTTP_AUTHORIZATION": f"Bearer {bearer}", "wsgi.errors": io.StringIO(),
+        }  # fmt: skip
+        started: list[str] = []
+
+        def start_response(status: str, headers: list, exc_info: object = None) -> Callable[[bytes], None]:
+            started.append(status)
+            return lambda data: None
+
+        begin = time.process_time()
+        response = handler(environ, start_response)
+        b"".join(response)
+        response.close()
+        spent = time.process_time() - begin
+        if started != ["200 OK"]:
+            raise SystemExit(f"GET {path} answered {started}")
+        return spent
+
+    measured: dict[str, float] = {"requests": count}
+    for name in ("ceiling", "status", "detail", "list"):
+        targets = [line.split("\t") for line in (data_dir / f"{name}.targets").read_text().splitlines()]
+        for path, bearer in targets[:3]:  # warm
+            read(path, bearer)
+        spent = [read(*targets[index % len(targets)]) for index in range(count)]
+        measured[f"{name}_ms"] = 1000 * sum(spent) / count
+
     def upload(index: int) -> tuple[float, float]:
         jpeg, doc_type = cards[index % len(cards)]
         note = f"cpu {index} {time.time_ns()}".encode()
@@ -71,11 +101,8 @@ def main(data_dir: Path, count: int, out: Path) -> None:
     for index in range(3):  # warm: imports, connections, caches
         upload(index)
     timings = [upload(index) for index in range(3, 3 + count)]
-    measured = {
-        "uploads": count,
-        "to_response_ms": 1000 * sum(before for before, _ in timings) / count,
-        "after_response_ms": 1000 * sum(after for _, after in timings) / count,
-    }
+    measured["upload_ms"] = 1000 * sum(before for before, _ in timings) / count
+    measured["upload_after_response_ms"] = 1000 * sum(after for _, after in timings) / count
     out.write_text(json.dumps(measured))
 
 
