@@ -3,6 +3,7 @@ round trip per request, that know how long the client must wait."""
 
 import functools
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -87,11 +88,25 @@ def _count_script() -> Script:
     return Script(redis.Redis(), _COUNT_SCRIPT)
 
 
+# A redis.Redis per cache client (each thread's cache has its own, with its own pool):
+# Django's get_client() builds a new one on every call, and that costs more than the
+# script's round trip. A client is only its pool plus settings: safe to share.
+_CLIENTS: "weakref.WeakKeyDictionary[Any, redis.Redis]" = weakref.WeakKeyDictionary()
+
+
+def _redis(cache: RedisCache) -> redis.Redis:
+    backend = cache._cache
+    client = _CLIENTS.get(backend)
+    if client is None:
+        client = _CLIENTS[backend] = backend.get_client(write=True)
+    return client
+
+
 def _count(counters: list[_Counter]) -> list[int]:
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     ttls = [counter.period + EXPIRATION_FUDGE for counter in counters]
     if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)
+        client = _redis(cache)
         keys = [cache.make_and_validate_key(counter.cache_key) for counter in counters]
         return [int(count) for count in _count_script()(keys=keys, args=ttls, client=client)]
     # The embedded mode's local-memory cache: one process, so add-then-incr is enough.

@@ -112,3 +112,24 @@ def test_limits_fail_open_when_redis_is_down(alice_api, alice, settings, caplog)
     with cache_at(f"redis://127.0.0.1:{free_port()}/0"):  # nothing listens there
         assert [alice_api.get(path).status_code for _ in range(3)] == [200, 200, 200]
     assert "ratelimit_unavailable" in caplog.text
+
+
+def test_limits_hold_again_once_redis_is_back(alice_api, alice, settings):
+    """The Redis client a process keeps for counting (filot.ratelimits._redis) outlives an
+    outage: once the server answers, the same client counts again."""
+    settings.VERIFY_RATE_LIMIT = "2/h"
+    path = f"/api/v1/verification/status/{document_row(alice).id}"
+    port = free_port()
+    with cache_at(f"redis://127.0.0.1:{port}/0"):
+        assert [alice_api.get(path).status_code for _ in range(3)] == [200, 200, 200]  # down: open
+        server = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_for_port(port)
+            assert [alice_api.get(path).status_code for _ in range(3)] == [200, 200, 429]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
