@@ -219,6 +219,20 @@ def test_an_upright_jpeg_is_kept_pixel_for_pixel_with_every_metadata_segment_dro
     assert (result.width, result.height) == (800, 500)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{"restart_marker_blocks": 4}, {"subsampling": 0}, {"progressive": True, "restart_marker_rows": 2}],
+)
+def test_a_jpeg_with_restart_intervals_or_any_subsampling_is_kept_pixel_for_pixel(options: dict) -> None:
+    original = encoded("JPEG", picture((640, 400)), quality=90, comment=b"secret", **options)
+
+    result = validate_and_normalize(upload(original))
+
+    assert b"secret" not in result.content
+    with Image.open(io.BytesIO(result.content)) as stored, Image.open(io.BytesIO(original)) as source:
+        assert stored.tobytes() == source.tobytes()
+
+
 def test_a_progressive_jpeg_is_kept_with_all_its_scans() -> None:
     original = encoded("JPEG", picture((640, 400), "L"), progressive=True, comment=b"secret")
 
