@@ -202,16 +202,10 @@ def _uuid_or_404(value: uuid.UUID | str) -> uuid.UUID:
         raise Http404("Not found.") from error
 
 
-def get_document_for_user(
-    *, user: User, document_id: uuid.UUID | str, with_reading: bool = False
-) -> Document:
-    """The user's own document; another user's answers 404 exactly like a missing one.
-
-    `with_reading` joins its OCR result into the same query (None when there is none).
-    """
-    documents = Document.objects.select_related("ocr_result") if with_reading else Document.objects
+def get_document_for_user(*, user: User, document_id: uuid.UUID | str) -> Document:
+    """The user's own document; another user's answers 404 exactly like a missing one."""
     try:
-        return documents.get(pk=document_id, owner=user)
+        return Document.objects.get(pk=document_id, owner=user)
     except (Document.DoesNotExist, ValidationError, ValueError, TypeError) as error:
         raise Http404("Not found.") from error
 

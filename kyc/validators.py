@@ -2,7 +2,7 @@
 
 The type comes from the bytes alone (never the client's name or content type), the
 container is parsed to its end so nothing can hide after the image, the pixels are
-fully decoded under a pixel limit, and the stored copy is upright and without metadata
+decoded under a pixel limit, and the stored copy is upright and without metadata
 (EXIF with GPS, XMP, ICC, comments, PNG text, appended pictures). A JPEG that is
 already upright, at a size kept as it is and in plain colours is stored as its own
 image segments only (quantization and Huffman tables, frame, scans: every other
