@@ -1,4 +1,4 @@
-"""Recovery from worker crashes and from Redis losing its data, timed.
+"""Recovery from worker crashes, a frozen worker and Redis losing its data, timed.
 
 The stack runs in subprocesses (gunicorn, `manage.py rundramatiq` worker groups for
 `ocr-gpu` and `default`, a private redis-server; tests/stack.py). The workers run the
@@ -161,3 +161,97 @@ def _serves(pid: int, port: int) -> bool:
         if target.startswith("socket:[") and target[8:-1] in inodes:
             return True
     return False
+
+
+def _database_session():
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+    )
+
+
+def _session_state(session, backend: int) -> str | None:
+    row = session.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", [backend]).fetchone()
+    return row[0] if row else None
+
+
+def test_a_worker_frozen_inside_its_ingest_transaction_holds_up_no_reaper_pass(tmp_path):
+    """SIGSTOP of a worker process while it holds a document's row lock (inside the
+    ingest transaction): every reaper pass stays short and sends the other documents,
+    which are decided; the frozen one is skipped, not waited on; after SIGCONT it is
+    decided exactly once, with one audit trail."""
+    stack = LocalStack(
+        tmp_path / "stack",
+        KYC_DISPATCH_GRACE_SECONDS="1",
+        KYC_PROCESSING_TIMEOUT_SECONDS="10",  # the held document is soon one the reaper acts on
+        DRAMATIQ_HEARTBEAT_TIMEOUT_MS="5000",  # and its message soon goes to another worker
+        REAPER_IN_WORKERS="0",  # the passes are the test's, timed
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS="600000",  # frozen for as long as the test likes
+    )
+    stack.start_redis()
+    # The web cannot reach Redis: every upload is owed to the broker, and the reaper sends it.
+    stack.start_web(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    worker_pid = None
+    try:
+        applicant = stack.applicant("frozen-worker@example.com")
+        stack.start_worker("ocr-gpu")
+        frozen_group = stack.start_worker("default", threads=1)
+        photos = card_photos(5, seed=6262)
+        monitor = _database_session()
+        monitor.autocommit = True
+        with _database_session() as gate:
+            # A way to catch the worker inside its ingest transaction, the document's row
+            # locked: the reading's insert waits for this table lock.
+            gate.execute("LOCK TABLE kyc_ocrresult IN SHARE MODE")
+            held = stack.upload(applicant, photos[0])
+            time.sleep(1.2)  # past the dispatch grace
+            assert stack.reap()["sent"] == 1
+            waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s"
+            pattern = 'INSERT INTO "kyc_ocrresult"%'
+            wait_until(lambda: monitor.execute(waiting, [pattern]).fetchone() is not None, timeout=180)
+            backend = monitor.execute(waiting, [pattern]).fetchone()[0]
+            [worker_pid] = children(frozen_group.pid)
+            os.kill(worker_pid, signal.SIGSTOP)
+            gate.rollback()  # the insert goes through, into a transaction nobody continues
+        wait_until(lambda: _session_state(monitor, backend) == "idle in transaction", timeout=10)
+        row_locks = "SELECT count(*) FROM pg_locks WHERE pid = %s AND relation = 'kyc_document'::regclass"
+        assert monitor.execute(row_locks, [backend]).fetchone()[0] >= 1  # it holds the document's row
+
+        others = [stack.upload(applicant, photo) for photo in photos[1:]]
+        stack.start_worker("default", threads=2)  # the rest of the fleet
+        time.sleep(1.2)
+        sending = stack.reap()
+        assert sending["sent"] == len(others) and sending["seconds"] <= 5, sending
+        passes = [sending]
+        while settled(others) < len(others):  # the reaper keeps running meanwhile, as in production
+            passes.append(stack.reap())
+            assert passes[-1]["seconds"] <= 5, passes[-1]
+            time.sleep(1)
+            assert len(passes) < 120, "the other documents were not decided"
+        # The held document is past the processing timeout and no OCR message waits: the
+        # reaper tries it, finds its row held, and skips it instead of waiting.
+        document = Document.objects.get(pk=held)
+        assert document.status == Status.PROCESSING
+        wait_until(lambda: stack.reap()["skipped"] >= 1, timeout=30, interval=1)
+        skipping = stack.reap()
+        longest = max(p["seconds"] for p in passes)
+        print(
+            f"frozen worker: {len(passes)} passes while the others were decided, longest {longest:.2f} s; "
+            f"a pass skipping the held row {skipping['seconds']:.2f} s"
+        )
+        assert skipping["skipped"] >= 1 and skipping["seconds"] <= 5, skipping
+        assert _session_state(monitor, backend) == "idle in transaction"  # still frozen, still holding
+    finally:
+        if worker_pid is not None:
+            os.kill(worker_pid, signal.SIGCONT)
+    try:
+        seconds = seconds_until_all_settled([held], timeout=120)
+        print(f"frozen worker: the held document decided {seconds:.1f} s after SIGCONT")
+        assert_decided_exactly_once([held, *others])
+        assert Document.objects.filter(pk__in=[held, *others], status=Status.FAILED).count() == 0
+    finally:
+        monitor.close()
+        stack.stop()
