@@ -14,6 +14,7 @@ import time
 
 import pytest
 import requests
+from django.utils import timezone
 
 from kyc.models import Document, DocumentTransition, Status
 from tests.kyc.test_pipeline_faults import SETTLED, assert_decided_exactly_once, card_photos
@@ -38,7 +39,9 @@ RECOVERY_BOUND = 90.0  # seconds (the issue's target, with production settings)
 
 @pytest.fixture
 def stack(tmp_path):
-    stack = LocalStack(tmp_path / "stack", KYC_DISPATCH_GRACE_SECONDS="2", **TIMINGS)
+    # One applicant uploads them all (up to 100): above the hourly upload limit.
+    limits = {"UPLOAD_RATE_LIMIT": "1000/h"}
+    stack = LocalStack(tmp_path / "stack", KYC_DISPATCH_GRACE_SECONDS="2", **limits, **TIMINGS)
     stack.start_redis()
     stack.start_web()
     yield stack
@@ -55,7 +58,9 @@ def seconds_until_all_settled(ids: list[str], timeout: float) -> float:
 
 def test_documents_whose_messages_redis_lost_are_sent_again_and_queued_ones_are_not(stack):
     applicant = stack.applicant("flushall@example.com")
-    stack.start_worker("ocr-gpu", threads=1)  # holds 1 message + 2 prefetched: the rest wait in Redis
+    # Each OCR process holds 1 message + 2 prefetched: the rest wait in Redis. The
+    # 100-document run (FAULT_TEST_DOCUMENTS=100) uses both cores.
+    stack.start_worker("ocr-gpu", processes=2 if DOCUMENTS >= 50 else 1, threads=1)
     stack.start_worker("default")
     ids = [stack.upload(applicant, photo) for photo in card_photos(DOCUMENTS, seed=9090)]
     wait_until(lambda: settled(ids) >= 1, timeout=120)
@@ -67,14 +72,27 @@ def test_documents_whose_messages_redis_lost_are_sent_again_and_queued_ones_are_
         stack.start_redis()
     else:
         stack.redis_client().flushall()  # every queued, delayed and held message gone
+    back, back_at = time.monotonic(), timezone.now()  # Redis answers again (empty) from here
     in_flight = set(
         Document.objects.filter(pk__in=ids).exclude(status__in=SETTLED).values_list("id", flat=True)
     )
     # Uploaded after the loss: queued behind the re-sent ones, never lost, never re-sent.
     later = [stack.upload(applicant, photo) for photo in card_photos(2, seed=9191)]
 
-    recovered = seconds_until_all_settled(ids + later, timeout=RECOVERY_BOUND + 60)
-    print(f"Redis {LOSS}, {len(in_flight)} in flight ({queued} queued): all decided {recovered:.1f} s later")
+    seconds_until_all_settled(ids + later, timeout=RECOVERY_BOUND + 120)
+    recovered = time.monotonic() - back
+    lost_at = DocumentTransition.objects.filter(reason__startswith="OCR message lost", document_id__in=ids)
+    first_resent = min(lost_at.values_list("at", flat=True), default=back_at)
+    last_decided = max(
+        DocumentTransition.objects.filter(document_id__in=in_flight, to_status__in=SETTLED).values_list(
+            "at", flat=True
+        )
+    )
+    print(
+        f"Redis {LOSS}, {len(in_flight)} in flight ({queued} queued): all decided {recovered:.1f} s after "
+        f"Redis was back; lost messages re-sent {(first_resent - back_at).total_seconds():.1f} s after, "
+        f"then {len(in_flight)} reads in {(last_decided - first_resent).total_seconds():.1f} s"
+    )
     assert recovered <= RECOVERY_BOUND
     assert_decided_exactly_once(ids + later)
     assert Document.objects.filter(pk__in=ids + later, status=Status.FAILED).count() == 0
@@ -96,6 +114,7 @@ def test_a_killed_worker_process_and_a_killed_worker_parent_lose_nothing(stack):
     # SIGKILL of one worker process: dramatiq stops its group (ECS would start another).
     os.kill(children(ocr.pid)[0], signal.SIGKILL)
     killed_at = time.monotonic()
+    assert settled(ids) < len(ids), "everything was decided before the kill"
     ocr.wait(timeout=60)
     replacement = stack.start_worker("ocr-gpu", processes=2)
     recovered = seconds_until_all_settled(ids, timeout=RECOVERY_BOUND + 60)
@@ -104,17 +123,23 @@ def test_a_killed_worker_process_and_a_killed_worker_parent_lose_nothing(stack):
     del recovered
 
     # kill -9 of the parent: its processes must not live on holding messages.
-    more = [stack.upload(applicant, photo) for photo in card_photos(3, seed=7171)]
+    more = [stack.upload(applicant, photo) for photo in card_photos(8, seed=7171)]
     wait_until(lambda: len(children(replacement.pid)) == 2, timeout=60)
     orphans = children(replacement.pid)
     wait_until(lambda: settled(more) >= 1, timeout=120)
     os.kill(replacement.pid, signal.SIGKILL)
     killed_at = time.monotonic()
+    undecided = len(more) - settled(more)
+    assert undecided > 0, "everything was decided before the kill"
     gone = wait_until(lambda: not any(alive(pid) for pid in orphans), timeout=45)
     print(f"kill -9 of the worker parent: its {len(orphans)} processes exited within {gone:.1f} s")
     stack.start_worker("ocr-gpu")
     seconds_until_all_settled(more, timeout=RECOVERY_BOUND + 60)
-    print(f"kill -9 of the worker parent: all decided {time.monotonic() - killed_at:.1f} s after the kill")
+    print(
+        f"kill -9 of the worker parent: the {undecided} undecided then were decided "
+        f"{time.monotonic() - killed_at:.1f} s after the kill"
+    )
+    assert time.monotonic() - killed_at <= RECOVERY_BOUND
     assert_decided_exactly_once(ids + more)
     assert Document.objects.filter(pk__in=ids + more, status=Status.FAILED).count() == 0
 
