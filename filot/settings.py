@@ -266,16 +266,16 @@ else:
 #   on every pass: messages are back on their queue 30 s + at most
 #   REAPER_INTERVAL_SECONDS (15 s) = ≤ 45 s after the kill, decided a read later
 #   (≤ 90 s leaves 45 s for the reads of what the dead worker held and prefetched).
-#   Measured 39-47 s for a SIGKILLed worker process, 59 s for 7 documents after a
-#   kill -9 of the parent (its processes die at once: their messages come back the
+#   Measured 24-47 s for a SIGKILLed worker process, 45-59 s for 7 documents after a
+#   kill -9 of the parent (its processes die at once: what they held comes back the
 #   same way).
 # - Messages lost with Redis's data (FLUSHALL, a restart without persistence) take
 #   their in-flight markers with them; the next reaper pass (≤ 15 s) confirms the loss
 #   after KYC_INFLIGHT_CONFIRM_MS = 2 x KYC_INFLIGHT_REFRESH_SECONDS + 1 s = 5 s (a read
 #   in progress marks itself again within 2 s) and re-sends: ≤ 20 s after Redis
-#   answers (measured 3-8 s), then the reads: ≤ 90 s holds while the OCR fleet reads
-#   what was in flight within 70 s (about 95 documents on 2 cores when the machine
-#   is quiet; docs/DESIGN.md has the runs).
+#   answers (measured 3-16 s), then the reads: ≤ 90 s holds while the OCR fleet reads
+#   what was in flight within 70 s (50 documents on 2 busy cores did: 53 s and 73 s in
+#   all; 95 did not, 92-142 s, the reads alone 89-126 s; docs/DESIGN.md has the runs).
 # - Anything else stuck (a worker alive but hung) is re-sent after
 #   KYC_PROCESSING_TIMEOUT_SECONDS, above the OCR time limit (120 s) and any backlog.
 DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 30_000, minimum=5_000)
