@@ -274,8 +274,8 @@ else:
 #   after KYC_INFLIGHT_CONFIRM_MS = 2 x KYC_INFLIGHT_REFRESH_SECONDS + 1 s = 5 s (a read
 #   in progress marks itself again within 2 s) and re-sends: ≤ 20 s after Redis
 #   answers (measured 3-16 s), then the reads: ≤ 90 s holds while the OCR fleet reads
-#   what was in flight within 70 s (50 documents on 2 busy cores did: 53 s and 73 s in
-#   all; 95 did not, 92-142 s, the reads alone 89-126 s; docs/DESIGN.md has the runs).
+#   what was in flight within 70 s (on 2 shared cores: 50 documents 53 s and 73 s in
+#   all; 94 documents 82 s at load 4-6, but 92-142 s at load 8-10; docs/DESIGN.md).
 # - Anything else stuck (a worker alive but hung) is re-sent after
 #   KYC_PROCESSING_TIMEOUT_SECONDS, above the OCR time limit (120 s) and any backlog.
 DRAMATIQ_HEARTBEAT_TIMEOUT_MS = env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 30_000, minimum=5_000)
