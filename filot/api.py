@@ -109,7 +109,9 @@ def _as_drf_exception(exc: Exception) -> Exception:
         state = f"while the document is {status_now}" if status_now else "in the current state"
         return _Conflict(detail=f"This is not allowed {state}.")
     if isinstance(exc, Conflict):
-        return _Conflict(detail=str(exc) or None)
+        conflict = _Conflict(detail=str(exc) or None)
+        conflict.details = exc.details  # type: ignore[attr-defined]
+        return conflict
     if isinstance(exc, NotAuthenticated):
         return exceptions.AuthenticationFailed(detail=str(exc) or None, code="token_not_valid")
     if isinstance(exc, Http404):
@@ -129,7 +131,7 @@ def _message_and_details(exc: exceptions.APIException) -> tuple[str | None, str,
     if isinstance(detail, dict) and "detail" in detail:  # simplejwt's token errors
         return str(detail.get("code") or "") or None, str(detail["detail"]), None
     code = exc.get_codes() if isinstance(detail, str) else None
-    return (code if isinstance(code, str) else None), str(detail), None
+    return (code if isinstance(code, str) else None), str(detail), getattr(exc, "details", None)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:

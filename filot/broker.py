@@ -18,19 +18,24 @@ from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage
 
 from filot.correlation import current_correlation_id, new_correlation_id
-from filot.redis_client import breaker
+from filot.redis_client import FailFastConnectionPool
 
 log = structlog.get_logger(__name__)
 INFLIGHT_PREFIX = "filot:inflight:"
 
 
 class RedisBroker(DramatiqRedisBroker):
-    """Dramatiq's Redis broker whose connections time out (see filot/redis_client.py):
-    a frozen Redis costs a send DRAMATIQ_SOCKET_TIMEOUT_MS, and in the web (where a send
-    that fails is owed and sent later by the reaper) one failure opens the breaker."""
+    """Dramatiq's Redis broker whose connections time out and go through the process's
+    breaker (filot/redis_client.py): a frozen Redis costs a send at most
+    DRAMATIQ_SOCKET_TIMEOUT_MS, and in the web (where a send that fails is owed and
+    sent later by the reaper) one failure makes the next sends fail at once.
+
+    A message for a document marks it in flight (InFlightMarkers) before it is
+    enqueued, here rather than in a middleware hook: dramatiq logs and ignores a hook's
+    failure, and a message without its marker would look lost to the reaper."""
 
     def __init__(self, *, url: str, connect_timeout_ms: int, socket_timeout_ms: int, **options: Any) -> None:
-        pool = redis.ConnectionPool.from_url(
+        pool = FailFastConnectionPool.from_url(
             url,
             socket_connect_timeout=connect_timeout_ms / 1000,
             socket_timeout=socket_timeout_ms / 1000,
@@ -39,7 +44,10 @@ class RedisBroker(DramatiqRedisBroker):
         super().__init__(connection_pool=pool, **options)
 
     def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
-        return breaker.call(super().enqueue, message, delay=delay)
+        document_id = message.options.get("document_id")
+        if document_id:
+            mark_in_flight(self.client, [document_id])
+        return super().enqueue(message, delay=delay)
 
     def requeue_dead_workers_messages(self, queues: Iterable[str]) -> None:
         """Run dramatiq's maintenance on each queue now: the messages of workers whose
@@ -145,8 +153,9 @@ class InFlightMarkers(dramatiq.Middleware):
         self.refresher: threading.Thread | None = None
 
     def before_enqueue(self, broker: Broker, message: Message, delay: int) -> None:
+        # filot's RedisBroker marks in its enqueue (a failure there fails the send).
         document_id = message.options.get("document_id")
-        if document_id and isinstance(broker, DramatiqRedisBroker):
+        if document_id and isinstance(broker, DramatiqRedisBroker) and not isinstance(broker, RedisBroker):
             mark_in_flight(broker.client, [document_id])
 
     def before_process_message(self, broker: Broker, message: MessageProxy) -> None:

@@ -5,7 +5,11 @@ and Django then sends `request_finished`: work registered with `after_response`
 during a request runs there, in the same thread, so the client does not wait for it.
 Outside a request (commands, actors, the reaper) it runs at once. Such work must be
 safe to lose with the process (a crash right after the response): the upload's start
-is, since the reaper starts documents left `uploaded`.
+is, since the reaper starts documents left `uploaded`. It must also be quick whatever
+a dependency does, since the next request on this thread waits for it: the upload's
+OCR dispatch reaches Redis through the process's breaker (filot/redis_client.py), so
+with Redis frozen it fails at once (one socket timeout per process per
+REDIS_BREAKER_SECONDS) and the document is owed to the reaper.
 """
 
 from collections.abc import Callable

@@ -2,7 +2,12 @@
 
 
 class Conflict(Exception):
-    """The request contradicts the current state (HTTP 409)."""
+    """The request contradicts the current state (HTTP 409); `details` (optional) is
+    the error's `details` in the answer, e.g. the resource it conflicts with."""
+
+    def __init__(self, message: str = "", *, details: object = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class PayloadTooLarge(Exception):

@@ -2,8 +2,9 @@
 
 - A worker process exits when its parent dies (`kill -9` of the parent, an OOM kill):
   the kernel sends it SIGTERM (Linux `prctl(PR_SET_PDEATHSIG)`), and a watchdog
-  thread checks the parent's pid every second as well (other systems, and the moment
-  before the prctl). SIGTERM is dramatiq's graceful stop: prefetched messages go back
+  thread checks the parent's pid every second as well (it sends the SIGTERM itself
+  only where the prctl is not available: a second SIGTERM is dramatiq's "kill now").
+  SIGTERM is dramatiq's graceful stop: prefetched messages go back
   to their queue and the message being processed finishes; a process still alive
   WORKER_ORPHAN_EXIT_SECONDS later exits at once (its message then comes back
   through the heartbeat, see settings).
@@ -41,17 +42,26 @@ def parent_pid() -> int:
 
 def die_with_parent(parent: int) -> None:
     """From a worker process: SIGTERM when `parent` dies, and a watchdog on its pid."""
+    kernel_signals = False
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    threading.Thread(target=_watch_parent, args=(parent,), name="filot-parent-watch", daemon=True).start()
+        kernel_signals = libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    threading.Thread(
+        target=_watch_parent, args=(parent, kernel_signals), name="filot-parent-watch", daemon=True
+    ).start()
+    if kernel_signals and os.getppid() != parent:  # it died before the prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _watch_parent(parent: int) -> None:
+def _watch_parent(parent: int, kernel_signals: bool) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     log.error("worker_parent_died", parent_pid=parent)
-    os.kill(os.getpid(), signal.SIGTERM)
+    # One SIGTERM only: dramatiq takes a second one for "kill now", which would skip
+    # the graceful stop (prefetched messages back to their queue, the current one
+    # finished). The kernel sent it already when the prctl took.
+    if not kernel_signals:
+        os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(settings.WORKER_ORPHAN_EXIT_SECONDS)
     log.error("worker_orphan_exit", parent_pid=parent)
     os._exit(1)
@@ -94,7 +104,4 @@ class WorkerGroupMiddleware(dramatiq.Middleware):
         # A worker retries its own sends on a failed broker call; the web's breaker
         # (filot/redis_client.py) is for requests that must not wait.
         breaker.enabled = False
-        parent = parent_pid()
-        die_with_parent(parent)
-        if os.getppid() != parent:  # the parent died before the prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
+        die_with_parent(parent_pid())

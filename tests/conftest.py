@@ -12,6 +12,9 @@ def _isolated_state(settings, tmp_path):
     """Each test: its own media folder and data folder, an empty cache (rate limits)."""
     from django.core.cache import cache
 
+    from filot.redis_client import breaker
+
+    breaker.reset()  # a test that pointed a client at a dead Redis leaves it open
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path
     settings.STORAGES = {
@@ -23,6 +26,7 @@ def _isolated_state(settings, tmp_path):
     }
     cache.clear()
     yield
+    breaker.reset()
     cache.clear()
 
 

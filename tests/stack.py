@@ -6,6 +6,7 @@ It shares the test database (pytest-django's, so tests using it need
 """
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -97,12 +98,13 @@ class LocalStack:
         self._stop(self.redis)
         self.redis = None
 
-    def start_web(self, threads: int = 4) -> None:
+    def start_web(self, threads: int = 4, **env: str) -> None:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.web = self._start(
             "web",
             [gunicorn, "filot.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "1",
              "--threads", str(threads), "--timeout", "60"],
+            **env,
         )  # fmt: skip
         wait_for_port(self.web_port, timeout=60)
 
@@ -141,6 +143,16 @@ class LocalStack:
             timeout=120,
             check=True,
         )
+
+    def reap(self) -> dict:
+        """One reaper pass in a process of its own: its report, and how long the pass took
+        (the pass alone, not the process's start)."""
+        code = (
+            "import json, time; from kyc.services import reap_stuck_documents as reap; "
+            "started = time.monotonic(); report = reap().as_dict(); "
+            "print(json.dumps({**report, 'seconds': time.monotonic() - started}))"
+        )
+        return json.loads(self.manage("shell", "-c", code).stdout.strip().splitlines()[-1])
 
     def _stop(self, process: subprocess.Popen | None) -> None:
         if process is None or process.poll() is not None:

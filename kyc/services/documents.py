@@ -144,16 +144,46 @@ def submit_document(
 def start_kyc_workflow(
     *, document_id: uuid.UUID, actor_kind: str = ActorKind.SYSTEM, actor_id: str = ""
 ) -> Document:
-    """Send an uploaded (or failed) document to OCR: `processing`, then the message after commit."""
-    document = transition_document(
-        document_id=document_id,
-        apply=lambda doc: doc.start_processing(),
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        reason="sent to OCR",
-    )
+    """Send an uploaded (or failed) document to OCR: `processing`, then the message after commit.
+
+    A failed document whose bytes were uploaded again meanwhile (another active document
+    of the same owner with the same image) is not restarted: Conflict (409), pointing at
+    the active one, and nothing changes. Two such restarts racing, or a restart racing
+    the re-upload, meet at the database's one-active-document-per-image constraint.
+    """
+    try:
+        document = transition_document(
+            document_id=document_id,
+            apply=lambda doc: doc.start_processing(),
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            reason="sent to OCR",
+        )
+    except IntegrityError as error:
+        if ACTIVE_IMAGE_CONSTRAINT not in str(error):
+            raise
+        raise _active_twin_conflict(document_id) from error
     transaction.on_commit(lambda: dispatch_ocr(document), robust=True)
     return document
+
+
+ACTIVE_IMAGE_CONSTRAINT = "kyc_document_one_active_per_image"
+
+
+def _active_twin_conflict(document_id: uuid.UUID | str) -> Conflict:
+    document = Document.objects.only("owner_id", "sha256").get(pk=document_id)
+    twin = (
+        Document.objects.filter(
+            owner_id=document.owner_id, sha256=document.sha256, status__in=ACTIVE_STATUSES
+        )
+        .exclude(pk=document_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+    return Conflict(
+        "The same image is being verified in another document: follow that one instead.",
+        details={"active_document_id": str(twin) if twin else None},
+    )
 
 
 def dispatch_ocr(document: Document) -> bool:

@@ -62,7 +62,7 @@ def assert_decided_exactly_once(ids: list[str]) -> None:
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_decides_each_document_once(stack):
-    photos = card_photos(20)
+    photos = card_photos(10)
     applicant = stack.applicant("kill-test@example.com")
     worker = stack.start_worker()
     ids = [stack.upload(applicant, photo) for photo in photos]
