@@ -22,7 +22,7 @@ from filot.errors import Conflict
 from kyc import services as kyc_services
 from kyc.crypto import mask_nik
 from kyc.models import ActorKind, Document, OcrResult, Profile, Status, User
-from kyc.services import transition_document, write_audit_row
+from kyc.services import lock_document, transition_document, write_audit_row
 from reviews.models import (
     WORKABLE_STATES,
     Decision,
@@ -96,6 +96,11 @@ def _change(
 
 
 def lock_review(review_id: uuid.UUID | str) -> ManualReview:
+    """The review and its document, locked until commit: the document first, then the
+    review, the order every path takes (kyc locks the document, then a receiver of its
+    signals the review), so a reviewer's decision and a re-score never deadlock."""
+    document_id = ManualReview.objects.values_list("document_id", flat=True).get(pk=review_id)
+    lock_document(document_id)
     return (
         ManualReview.objects.select_for_update(of=("self", "document"))
         .select_related("document")
@@ -197,8 +202,12 @@ def complete_manual_review(
         raise ValidationError({"reason": ["A decision needs a reason."]})
     with transaction.atomic():
         review = lock_review(review_id)
-        if review.state == ReviewState.COMPLETED and review.decision == decision:
-            return review
+        if (
+            review.state == ReviewState.COMPLETED
+            and review.decision == decision
+            and _decided_by(review, actor)
+        ):
+            return review  # the same decision by the same actor again (a replay, a double click)
         _check_may_decide(review, actor)
         before = review.state
         review.complete(decision=decision, reason=reason, actor_kind=actor.kind, actor_id=actor.id)
@@ -224,6 +233,12 @@ def complete_manual_review(
         "review_completed", review_id=str(review.id), document_id=str(review.document_id), decision=decision
     )
     return review
+
+
+def _decided_by(review: ManualReview, actor: Actor) -> bool:
+    return review.decided_by_kind == actor.kind and (
+        actor.kind != ActorKind.REVIEWER or review.decided_by_id == actor.id
+    )
 
 
 def _check_may_decide(review: ManualReview, actor: Actor) -> None:
@@ -297,6 +312,38 @@ def request_reupload(*, review_id: uuid.UUID | str, user: User, code: str, reaso
         )
     log.info(
         "review_reupload_requested", review_id=str(review.id), document_id=str(review.document_id), hint=hint
+    )
+    return review
+
+
+def close_review_of_decided_document(*, document: Document, reason: str) -> ManualReview | None:
+    """The document left `needs_review` on a decision no reviewer took (a re-score made its
+    score decisive; `kyc.signals.document_left_review`, inside kyc's transaction, the
+    document locked): its review is completed by the system with that decision, or failed
+    when a retake was asked. A claim held on it ends; a failed review is reopened first."""
+    decision = {Status.APPROVED: Decision.APPROVE, Status.REJECTED: Decision.REJECT}.get(document.status)
+    with transaction.atomic():
+        review = ManualReview.objects.select_for_update(of=("self",)).filter(document_id=document.pk).first()
+        if review is None or review.state == ReviewState.COMPLETED:
+            return review
+        if review.state == ReviewState.FAILED:
+            if decision is None:
+                return review
+            review.reopen()
+            review.save()
+            record_event(review, ReviewAction.REOPENED, SYSTEM, from_state=ReviewState.FAILED, reason=reason)
+        before = review.state
+        review.document = document
+        if decision is None:
+            review.fail(reason=reason)
+            action = ReviewAction.FAILED
+        else:
+            review.complete(decision=decision, reason=reason, actor_kind=SYSTEM.kind, actor_id=SYSTEM.id)
+            action = ReviewAction.COMPLETED
+        review.save()
+        record_event(review, action, SYSTEM, from_state=before, reason=reason)
+    log.info(
+        "review_closed_by_rescore", review_id=str(review.id), document_id=str(document.id), action=action
     )
     return review
 
