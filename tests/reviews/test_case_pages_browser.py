@@ -11,7 +11,15 @@ import pytest
 from kyc.models import Document, DocumentTransition, Status
 from reviews.models import ManualReview
 from tests.kyc.decided import decide_reading, ktp_reading
-from tests.reviews.cases import clean_card, declare, npwp_of, read_and_decide, similar_name, upside_down
+from tests.reviews.cases import (
+    another_nik,
+    clean_card,
+    declare,
+    npwp_of,
+    read_and_decide,
+    similar_name,
+    upside_down,
+)
 from tests.reviews.test_back_office_browser import ARTIFACTS, chromium, log_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -23,13 +31,16 @@ def applicants(alice: object, bob: object) -> tuple[Document, Document, Document
     birth = dt.date.fromisoformat(card.fields["birth_date"])
     # A name the scorer calls similar and another birth date: both cards need a human.
     declare(alice, full_name=similar_name(card.fields["name"]), date_of_birth=birth + dt.timedelta(days=3))
-    npwp = read_and_decide(alice, "NPWP", npwp_of(card))  # before the KTP: re-scored when it comes
+    # Her NPWP, printed with another NIK, before the KTP: re-scored when the KTP comes, the
+    # NIKs disagree and it stays with a human (a matching one would now be approved).
+    npwp = read_and_decide(alice, "NPWP", npwp_of(card, nik=another_nik(card.fields["nik"])))
     ktp = read_and_decide(alice, "KTP", upside_down(jpeg))
     declare(bob, full_name="Rahmat Hidayat")
     other = decide_reading(bob, ktp_reading(), jpeg=clean_card("KTP", skip=1)[1])
     npwp.refresh_from_db()
     assert [d.status for d in (npwp, ktp, other)] == [Status.NEEDS_REVIEW] * 3, (npwp.reasons, ktp.reasons)
-    assert "npwp_matches_ktp" in {reason["code"] for reason in npwp.reasons}
+    codes = {reason["code"] for reason in npwp.reasons}
+    assert "npwp_nik_mismatch" in codes and "no_ktp_on_file" not in codes, npwp.reasons
     return npwp, ktp, other
 
 
@@ -99,7 +110,7 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_in_indonesian_and_english(
 
     assert seen["lang"] == "id" and seen["claim_label"] == "Ambil berikutnya"
     assert seen["queue"].index("alice@example.com") < seen["queue"].index("bob@example.com")
-    assert "NPWP15 (format lama)" in seen["npwp_checks"] and "NIK sama" in seen["npwp_checks"]
+    assert "NPWP15 (format lama)" in seen["npwp_checks"] and "NIK berbeda" in seen["npwp_checks"]
     assert "Tempat Lahir" not in seen["npwp_fields"] and "Tanggal Terdaftar" in seen["npwp_fields"]
     src, width, height = seen["shown"]
     assert src.endswith(f"/documents/{ktp.pk}/card/") and (width, height) == (1000, 630)
