@@ -2,6 +2,7 @@ from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from kyc.models import Document
@@ -9,7 +10,7 @@ if TYPE_CHECKING:
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
-    verbose_name = "Reviews"
+    verbose_name = _("Reviews")
 
     def ready(self) -> None:
         from django.conf import settings

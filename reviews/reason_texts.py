@@ -67,6 +67,27 @@ REVIEW_ACTIONS = {
 }
 
 
+# A review's state and a decision, as a reviewer reads them (a document's status: kyc.labels).
+REVIEW_STATES = {
+    "open": _("open"),
+    "claimed": _("claimed"),
+    "forwarded": _("forwarded to BULI2"),
+    "completed": _("completed"),
+    "failed": _("not completed"),
+}
+DECISIONS = {"approve": _("approve"), "reject": _("reject")}
+
+
+def review_state(state: str) -> str:
+    text = REVIEW_STATES.get(state)
+    return str(text) if text is not None else state
+
+
+def decision_label(decision: str) -> str:
+    text = DECISIONS.get(decision)
+    return str(text) if text is not None else decision
+
+
 def reason_text(reason: Mapping) -> str:
     """A scoring reason in the reviewer's language (its stored message as the fallback)."""
     text = SCORING_REASONS.get(str(reason.get("code", "")))

@@ -16,11 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from filot import metrics
 from filot.errors import Conflict
 from kyc import services as kyc_services
 from kyc.crypto import mask_nik
+from kyc.labels import document_status
 from kyc.models import ActorKind, Document, OcrResult, Profile, Status, User
 from kyc.services import lock_document, transition_document, write_audit_row
 from reviews.models import (
@@ -31,6 +33,7 @@ from reviews.models import (
     ReviewEvent,
     ReviewState,
 )
+from reviews.reason_texts import review_state
 
 log = structlog.get_logger(__name__)
 
@@ -111,10 +114,10 @@ def lock_review(review_id: uuid.UUID | str) -> ManualReview:
 def record_nik_reveal(*, review: ManualReview, user: User, reason: str) -> ReviewEvent:
     """Audit one reveal of the full NIK and the unblurred card, with the reviewer's reason."""
     if not user.has_perm("reviews.reveal_nik"):
-        raise PermissionDenied("Revealing the NIK needs the reveal_nik permission.")
+        raise PermissionDenied(_("Revealing the NIK needs the reveal_nik permission."))
     reason = " ".join(reason.split())
     if not reason:
-        raise ValidationError({"reason": ["A reason is required to reveal the NIK."]})
+        raise ValidationError({"reason": [_("A reason is required to reveal the NIK.")]})
     event = record_event(
         review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state, reason=reason
     )
@@ -168,9 +171,12 @@ def claim_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
 
     def apply(review: ManualReview) -> None:
         if review.claimed_by_other(user.pk):
-            raise Conflict(f"{review.assignee} holds this review until {review.claim_expires_at:%H:%M}.")
+            raise Conflict(
+                _("%(who)s holds this review until %(until)s.")
+                % {"who": review.assignee, "until": f"{timezone.localtime(review.claim_expires_at):%H:%M %Z}"}
+            )
         if review.state not in WORKABLE_STATES:
-            raise Conflict(f"A {review.state} review cannot be claimed.")
+            raise Conflict(_("A %(state)s review cannot be claimed.") % {"state": review_state(review.state)})
         review.claim(user=user, until=until)
 
     return _change(review_id, ReviewAction.CLAIMED, actor, apply)
@@ -183,7 +189,7 @@ def release_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
         if review.state != ReviewState.CLAIMED:
             return review
         if review.claimed_by_other(user.pk):
-            raise Conflict("Only the reviewer holding the claim can release it before it expires.")
+            raise Conflict(_("Only the reviewer holding the claim can release it before it expires."))
     return _change(review_id, ReviewAction.RELEASED, Actor.reviewer(user), lambda r: r.release())
 
 
@@ -199,7 +205,7 @@ def complete_manual_review(
         raise ValidationError({"decision": [f"Choose one of: {', '.join(Decision.values)}."]})
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ValidationError({"reason": ["A decision needs a reason."]})
+        raise ValidationError({"reason": [_("A decision needs a reason.")]})
     with transaction.atomic():
         review = lock_review(review_id)
         if (
@@ -243,16 +249,21 @@ def _decided_by(review: ManualReview, actor: Actor) -> bool:
 
 def _check_may_decide(review: ManualReview, actor: Actor) -> None:
     if review.state not in WORKABLE_STATES:
-        raise Conflict(f"The review is {review.state}; it cannot be decided now.")
+        raise Conflict(
+            _("The review is %(state)s; it cannot be decided now.") % {"state": review_state(review.state)}
+        )
     if review.document.status != Status.NEEDS_REVIEW:
-        raise Conflict(f"The document is {review.document.status}; it cannot be decided now.")
+        raise Conflict(
+            _("The document is %(status)s; it cannot be decided now.")
+            % {"status": document_status(review.document.status)}
+        )
     if actor.kind == ActorKind.REVIEWER:
         if not review.claim_active:
-            raise Conflict("Claim the review before deciding it.")
+            raise Conflict(_("Claim the review before deciding it."))
         if review.assignee_id != actor.user_id:
-            raise Conflict("Another reviewer holds this review.")
+            raise Conflict(_("Another reviewer holds this review."))
     elif review.claim_active:
-        raise Conflict("A reviewer holds this review.")
+        raise Conflict(_("A reviewer holds this review."))
 
 
 def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> ManualReview:
@@ -264,13 +275,13 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ValidationError({"reason": ["Say why the review cannot be completed."]})
+        raise ValidationError({"reason": [_("Say why the review cannot be completed.")]})
 
     def apply(review: ManualReview) -> None:
         if actor.kind == ActorKind.REVIEWER and review.claimed_by_other(actor.user_id):
-            raise Conflict("Another reviewer holds this review.")
+            raise Conflict(_("Another reviewer holds this review."))
         if review.state not in WORKABLE_STATES:
-            raise Conflict(f"A {review.state} review cannot fail.")
+            raise Conflict(_("A %(state)s review cannot fail.") % {"state": review_state(review.state)})
         review.fail(reason=reason)
 
     with transaction.atomic():
@@ -299,7 +310,7 @@ def request_reupload(*, review_id: uuid.UUID | str, user: User, code: str, reaso
     with transaction.atomic():
         review = lock_review(review_id)
         if not (review.claim_active and review.assignee_id == user.pk):
-            raise Conflict("Claim the review before asking for a new photo.")
+            raise Conflict(_("Claim the review before asking for a new photo."))
         before = review.state
         outcome = f"reupload_requested: {reason}"
         review.fail(reason=outcome)
@@ -353,7 +364,10 @@ def reopen_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
 
     def apply(review: ManualReview) -> None:
         if review.state != ReviewState.FAILED:
-            raise Conflict(f"Only a failed review can be reopened; this one is {review.state}.")
+            raise Conflict(
+                _("Only a failed review can be reopened; this one is %(state)s.")
+                % {"state": review_state(review.state)}
+            )
         review.reopen()
 
     with transaction.atomic():
