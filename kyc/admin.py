@@ -6,7 +6,7 @@ decide them on the review page). Documents and profiles cannot be added or delet
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +26,27 @@ from kyc.crypto import mask_nik
 from kyc.labels import DOCUMENT_STATUSES, actor_kind, document_status
 from kyc.models import ActorKind, Document, DocumentTransition, LegalHold, PrivacyEvent, Profile, User
 from kyc.signed_in import signed_in_user
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise  # django-stubs' type of a lazy string
+
+# The admin's names of kyc's models, translated. Set on the models' options here, not in
+# their Meta: a label for readers, no migration (the migration state reads Meta only).
+_MODEL_NAMES = {
+    User: (_("account"), _("accounts")),
+    Profile: (_("profile"), _("profiles")),
+    Document: (_("document"), _("documents")),
+    DocumentTransition: (_("status change"), _("status changes")),
+    LegalHold: (_("legal hold"), _("legal holds")),
+    PrivacyEvent: (_("personal-data event"), _("personal-data events")),
+}
+for _model, (_singular, _plural) in _MODEL_NAMES.items():
+    _model._meta.verbose_name, _model._meta.verbose_name_plural = _singular, _plural
+
+
+def data(value: object) -> str:
+    """Stored data as it is (an id, a code, words written by the system): not translated."""
+    return format_html('<span translate="no">{}</span>', value)
 
 
 class PrivacyActionForm(ActionForm):
@@ -154,7 +175,9 @@ class PrivacyEventAdmin(ReadOnlyAdmin):
     ordering = ("-at",)
 
 
-def shown(name: str, label: object, show: Callable[[Any], object] | None = None) -> Callable[[Any], object]:
+def shown(
+    name: str, label: "str | _StrPromise", show: Callable[[Any], object] | None = None
+) -> Callable[..., object]:
     """A read-only column or field under a translated label (the models' own names are
     English): the attribute `name`, or what `show` makes of the row."""
 
@@ -217,9 +240,10 @@ class TransitionInline(admin.TabularInline):
     )
     after = shown("to_status", _("To"), lambda row: document_status(row.to_status))
     who = shown("actor_kind", _("Who"), lambda row: actor_kind(row.actor_kind))
-    who_id = shown("actor_id", _("Actor id"))
-    why = shown("reason", _("Reason"))
-    correlation = shown("correlation_id", _("Correlation id"))
+    who_id = shown("actor_id", _("Actor id"), lambda row: data(row.actor_id) if row.actor_id else "")
+    why = shown("reason", _("Reason"), lambda row: data(row.reason) if row.reason else "")
+    correlation = shown("correlation_id", _("Correlation id"), lambda row: data(row.correlation_id))
+    template = "admin/kyc/document/transitions_tabular.html"
     fields = ("when", "before", "after", "who", "who_id", "why", "correlation")
     readonly_fields = fields
     extra = 0
@@ -238,7 +262,6 @@ _DOCUMENT_FIELDS = (
     ("score", _("Score")),
     ("reasons", _("Reasons")),
     ("failure_reason", _("Failure reason")),
-    ("gpu_processed", _("Read on the GPU")),
     ("attempts", _("Attempts")),
     ("detected_type", _("Image type")),
     ("width", _("Width (px)")),
@@ -258,6 +281,13 @@ _DOCUMENT_FIELDS = (
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
     status_label = shown("status", _("Status"), lambda document: document_status(document.status))
+    field_gpu_processed = shown(
+        "gpu_processed", _("Read on the GPU"), lambda d: _("yes") if d.gpu_processed else _("no")
+    )
+    field_reasons = shown("reasons", _("Reasons"), lambda document: reason_codes(document.reasons))
+    field_failure_reason = shown("failure_reason", _("Failure reason"), lambda d: data(d.failure_reason))
+    field_detected_type = shown("detected_type", _("Image type"), lambda d: data(d.detected_type))
+    field_correlation_id = shown("correlation_id", _("Correlation id"), lambda d: data(d.correlation_id))
     list_display = (
         "field_id", "field_doc_type", "status_label", "field_score", "field_owner", "field_created_at",
         "review",
@@ -287,4 +317,11 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 
 for _name, _label in _DOCUMENT_FIELDS:
-    setattr(DocumentAdmin, f"field_{_name}", shown(_name, _label))
+    if not hasattr(DocumentAdmin, f"field_{_name}"):
+        setattr(DocumentAdmin, f"field_{_name}", shown(_name, _label))
+
+
+def reason_codes(reasons: list[dict] | None) -> str:
+    """The scorer's reasons as codes and effects (their texts are on the review pages)."""
+    shown = [f"{reason.get('code', '?')} ({reason.get('effect', 0):+d})" for reason in reasons or []]
+    return data(", ".join(shown)) if shown else ""
