@@ -120,6 +120,9 @@ def test_a_decision_without_a_reason_is_refused_on_the_page(rita_client, needs_r
     review = needs_review.manual_review
     rita_client.post(page_of(review), {"action": "claim"})
     response = rita_client.post(page_of(review), {"action": "approve", "reason": " "}, follow=True)
+    assert "Tindakan ini memerlukan alasan." in response.content.decode()  # Indonesian by default
+    rita_client.cookies["django_language"] = "en"
+    response = rita_client.post(page_of(review), {"action": "approve", "reason": " "}, follow=True)
     assert "A reason is required" in response.content.decode()
     needs_review.refresh_from_db()
     assert needs_review.status == "needs_review"
