@@ -213,7 +213,7 @@ def complete_manual_review(
             and review.decision == decision
             and _decided_by(review, actor)
         ):
-            return review  # the same decision by the same actor again (a replay, a double click)
+            return review  # the same decision again (a replay, a double click)
         _check_may_decide(review, actor)
         before = review.state
         review.complete(decision=decision, reason=reason, actor_kind=actor.kind, actor_id=actor.id)
@@ -242,9 +242,12 @@ def complete_manual_review(
 
 
 def _decided_by(review: ManualReview, actor: Actor) -> bool:
-    return review.decided_by_kind == actor.kind and (
-        actor.kind != ActorKind.REVIEWER or review.decided_by_id == actor.id
-    )
+    """May `actor` be told its decision stands? BULI2: whoever took the same decision (its
+    replays and late callbacks answer unchanged); a reviewer: only when it was theirs, so
+    a reviewer is never told a decision the system or a colleague took was recorded."""
+    if actor.kind != ActorKind.REVIEWER:
+        return True
+    return review.decided_by_kind == ActorKind.REVIEWER and review.decided_by_id == actor.id
 
 
 def _check_may_decide(review: ManualReview, actor: Actor) -> None:

@@ -285,3 +285,21 @@ def test_a_rescore_racing_a_reviewer_on_the_same_npwp_has_exactly_one_winner(
         assert completed.get().actor_kind == decisions[0][2]
     if first != "none":
         assert winners == [first]
+
+
+def test_a_reviewer_approving_an_npwp_its_rescore_approved_is_told_it_was_decided(declared, settings) -> None:
+    """The same decision, but not hers: a conflict, not a silent success; BULI2's late
+    callback with that decision still answers unchanged (its idempotency)."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    review = review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
+    decide_reading(declared, ktp_reading())
+    with pytest.raises(Conflict):
+        review_services.complete_manual_review(
+            review_id=review.pk, decision="approve", reason="card_genuine_matches", actor=Actor.reviewer(user)
+        )
+    review_services.complete_manual_review(
+        review_id=review.pk, decision="approve", reason="checked", actor=review_services.BULI2
+    )
+    assert [action for action, _, _ in review_actions(npwp)] == ["opened", "claimed", "completed"]
