@@ -4,7 +4,9 @@ Status is never edited here: documents change only through the services (reviews
 decide them on the review page). Documents and profiles cannot be added or deleted.
 """
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +46,34 @@ _MODEL_NAMES = {
 }
 for _model, (_singular, _plural) in _MODEL_NAMES.items():
     _model._meta.verbose_name, _model._meta.verbose_name_plural = _singular, _plural
+
+
+def person(kind: str, actor_id: str) -> str:
+    """Who acted, as people read it: a reviewer, operator or applicant by email, BULI2 and
+    the system by kind."""
+    if kind in (ActorKind.REVIEWER, ActorKind.OPERATOR, ActorKind.USER) and actor_id:
+        email = (
+            User.objects.filter(pk=actor_id).values_list("email", flat=True).first()
+            if _uuid(actor_id)
+            else None
+        )
+        if email:
+            return format_html('{} <span translate="no">{}</span>', actor_kind(kind), email)
+    return actor_kind(kind)
+
+
+def _uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def with_zone(moment: dt.datetime) -> str:
+    """A time in the reader's zone, the zone shown (WIB)."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local:%Z}"
 
 
 def data(value: object) -> str:
@@ -183,6 +215,8 @@ def shown(
 
     def value(self: admin.ModelAdmin, row: Any) -> object:
         found = show(row) if show is not None else getattr(row, name)
+        if isinstance(found, dt.datetime):
+            return with_zone(found)
         return "—" if found is None or found == "" else found
 
     value.__name__ = name
@@ -239,12 +273,11 @@ class TransitionInline(admin.TabularInline):
         "from_status", _("From"), lambda row: document_status(row.from_status) if row.from_status else ""
     )
     after = shown("to_status", _("To"), lambda row: document_status(row.to_status))
-    who = shown("actor_kind", _("Who"), lambda row: actor_kind(row.actor_kind))
-    who_id = shown("actor_id", _("Actor id"), lambda row: data(row.actor_id) if row.actor_id else "")
+    who = shown("actor_kind", _("Who"), lambda row: person(row.actor_kind, row.actor_id))
     why = shown("reason", _("Reason"), lambda row: data(row.reason) if row.reason else "")
     correlation = shown("correlation_id", _("Correlation id"), lambda row: data(row.correlation_id))
     template = "admin/kyc/document/transitions_tabular.html"
-    fields = ("when", "before", "after", "who", "who_id", "why", "correlation")
+    fields = ("when", "before", "after", "who", "why", "correlation")
     readonly_fields = fields
     extra = 0
     can_delete = False

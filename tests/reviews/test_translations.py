@@ -17,7 +17,7 @@ from kyc.models import Profile
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted(
-    [*(ROOT / "templates/reviews").glob("case*.html"), *(ROOT / "templates/admin/reviews").rglob("*.html")]
+    [*(ROOT / "templates/reviews").glob("*.html"), *(ROOT / "templates/admin").rglob("*.html")]
 )
 CATALOGUE = ROOT / "locale/id/LC_MESSAGES/django.po"
 PY_SOURCES = [
@@ -47,8 +47,9 @@ def catalogue() -> dict[str, str]:
     for block in CATALOGUE.read_text(encoding="utf-8").split("\n\n"):
         if "#, fuzzy" in block:
             entries.setdefault("__fuzzy__", block)
-        msgid = "".join(re.findall(r'"(.*)"', block.split("msgstr")[0].split("msgid", 1)[-1]))
-        msgstr = "".join(re.findall(r'"(.*)"', block.split("msgstr", 1)[-1])) if "msgstr" in block else ""
+        head = block.split("msgstr")[0].split("msgid_plural")[0]  # a plural: its singular
+        msgid = "".join(re.findall(r'"(.*)"', head.split("msgid", 1)[-1]))
+        msgstr = "".join(re.findall(r'"(.*)"', block.split("msgstr", 1)[-1].split("msgstr[1]")[0]))
         if msgid:
             entries[msgid.replace('\\"', '"')] = msgstr
     return entries
@@ -58,7 +59,8 @@ def marked_strings() -> set[str]:
     strings = set()
     for template in TEMPLATES:
         code = templatize(template.read_text(encoding="utf-8"), origin=str(template))
-        strings |= {found[1] for found in re.findall(r"gettext\(u?(['\"])(.*?)\1\)", code)}
+        strings |= set(re.findall(r"\bgettext\(u?'((?:[^'\\]|\\.)*)'\)", code))
+        strings |= set(re.findall(r"\bngettext\(u?'((?:[^'\\]|\\.)*)'", code))
     for source in PY_SOURCES:
         code = source.read_text(encoding="utf-8")
         strings |= set(re.findall(r'\b(?:_|gettext|gettext_lazy)\(\s*"((?:[^"\\]|\\.)*)"', code))
