@@ -33,7 +33,7 @@ from kyc.signed_in import signed_in_user
 from reviews import case_selectors, cases, reveals, selectors, services
 from reviews.forms import ReviewActionForm
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
-from reviews.reason_texts import REVIEW_STATES, reason_text, review_state
+from reviews.reason_texts import REVIEW_STATES, check_text, reason_text, review_state
 from reviews.redaction import UnreadableImage, blurred_card
 
 if TYPE_CHECKING:
@@ -315,6 +315,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             "late": is_late(review),
             "fields": selectors.card_fields(document=document, reveal=reveal),
             "reasons": [{**reason, "text": reason_text(reason)} for reason in document.reasons or []],
+            "checks": [{**check, "text": check_text(check)} for check in (reading.checks if reading else [])],
             "document_status": document_status(document.status),
             "review_state": review_state(review.state),
             "reading": reading,
