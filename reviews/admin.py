@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 
 QUEUE_STATES = (*WORKABLE_STATES, ReviewState.FAILED)
 
+# The back office's own name, in the reader's language (instead of "Django administration").
+admin.site.site_header = gettext_lazy("FiLot KYC back office")
+admin.site.site_title = gettext_lazy("FiLot KYC")
+admin.site.index_title = gettext_lazy("Reviews and documents")
+
 
 class StateFilter(admin.SimpleListFilter):
     title = gettext_lazy("state")
