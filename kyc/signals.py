@@ -9,9 +9,16 @@ review that nobody opened. The reviews app connects `open_manual_review` to it.
 personal data (the owner's erasure or the retention purge), with `sender=Document` and
 `document=<the locked Document>`: each app scrubs what it holds about the document
 (reviews: the masked NIK, reviewers' free-text reasons) in the same transaction.
+
+`document_left_review` is sent inside the transaction that moves a `needs_review`
+document to a decision no reviewer took (a re-score made the score decisive:
+kyc.services.rescoring), with `sender=Document`, `document=<the locked Document>` and
+`reason=<why>`; the document's new status says what was decided. The reviews app closes
+the document's review in the same transaction (completed, or failed for a retake).
 """
 
 from django.dispatch import Signal
 
 document_needs_review = Signal()
 personal_data_removed = Signal()
+document_left_review = Signal()

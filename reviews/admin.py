@@ -18,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from filot.admin import ReadOnlyAdmin
@@ -25,33 +27,38 @@ from filot.errors import Conflict
 from filot.ratelimits import RateLimitExceeded, rate_limited, setting_rate
 from kyc.crypto import nik_blind_index
 from kyc.images import private_response, stored_image
+from kyc.labels import document_status
 from kyc.models import DocType
 from kyc.signed_in import signed_in_user
-from reviews import cases, reveals, selectors, services
+from reviews import case_selectors, cases, reveals, selectors, services
 from reviews.forms import ReviewActionForm
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewState
+from reviews.reason_texts import REVIEW_STATES, check_text, reason_text, review_state
 from reviews.redaction import UnreadableImage, blurred_card
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices  # a TypedDict of django-stubs only
     from django.contrib.admin.views.main import ChangeList
 
-# The waiting time past which a review is shown as late.
-SLA_TARGET = dt.timedelta(hours=24)
 QUEUE_STATES = (*WORKABLE_STATES, ReviewState.FAILED)
+
+# The back office's own name, in the reader's language (instead of "Django administration").
+admin.site.site_header = gettext_lazy("FiLot KYC back office")
+admin.site.site_title = gettext_lazy("FiLot KYC")
+admin.site.index_title = gettext_lazy("Reviews and documents")
 
 
 class StateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = gettext_lazy("state")
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [*[(state.value, state.label) for state in ReviewState], ("all", "All")]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [*[(state.value, REVIEW_STATES[state.value]) for state in ReviewState], ("all", _("All"))]
 
     def choices(self, changelist: "ChangeList") -> "Iterator[_ListFilterChoices]":
-        for choice in super().choices(changelist):
-            if choice["display"] == "All" and choice["query_string"].find("state=") < 0:
-                choice["display"] = "Needing review (default)"
+        for index, choice in enumerate(super().choices(changelist)):
+            if index == 0:  # Django's own "All" entry: no state chosen, the default queue
+                choice["display"] = _("Needing review (default)")
             yield choice
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -65,7 +72,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
-    title = "score band"
+    title = gettext_lazy("score band")
     parameter_name = "score"
     BANDS = {"35-49": (35, 49), "50-69": (50, 69), "70-85": (70, 85)}
 
@@ -81,23 +88,23 @@ class ScoreBandFilter(admin.SimpleListFilter):
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "waiting"
+    title = gettext_lazy("waiting")
     parameter_name = "age"
     AGES = {
-        "lt1h": ("under 1 hour", None, dt.timedelta(hours=1)),
-        "1-4h": ("1 to 4 hours", dt.timedelta(hours=1), dt.timedelta(hours=4)),
-        "4-24h": ("4 to 24 hours", dt.timedelta(hours=4), dt.timedelta(hours=24)),
-        "gt24h": ("over 24 hours (SLA missed)", dt.timedelta(hours=24), None),
+        "lt1h": (gettext_lazy("under 1 hour"), None, dt.timedelta(hours=1)),
+        "1-4h": (gettext_lazy("1 to 4 hours"), dt.timedelta(hours=1), dt.timedelta(hours=4)),
+        "4-24h": (gettext_lazy("4 to 24 hours"), dt.timedelta(hours=4), dt.timedelta(hours=24)),
+        "gt24h": (gettext_lazy("over 24 hours"), dt.timedelta(hours=24), None),
     }
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(key, label) for key, (label, _, _) in self.AGES.items()]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [(key, label) for key, (label, _at_least, _under) in self.AGES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value not in self.AGES:
             return queryset
-        _, at_least, under = self.AGES[value]
+        _label, at_least, under = self.AGES[value]
         now = timezone.now()
         if at_least is not None:
             queryset = queryset.filter(created_at__lte=now - at_least)
@@ -107,14 +114,25 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 class DocTypeFilter(admin.SimpleListFilter):
-    title = "doc type"
+    title = gettext_lazy("document type")
     parameter_name = "doc_type"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return DocType.choices
+        return [(value, value) for value in DocType.values]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(document__doc_type=self.value()) if self.value() else queryset
+
+
+# What the review page says after each action.
+DONE = {
+    "claim": gettext_lazy("Claimed: the review is yours until the claim expires."),
+    "release": gettext_lazy("Claim released."),
+    "approve": gettext_lazy("Approved."),
+    "reject": gettext_lazy("Rejected."),
+    "fail": gettext_lazy("The review is marked as not completable."),
+    "reopen": gettext_lazy("Review reopened."),
+}
 
 
 def waiting_time(review: ManualReview) -> dt.timedelta:
@@ -125,7 +143,14 @@ def format_duration(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{days}d {hours}h {minutes:02d}m" if days else f"{hours}h {minutes:02d}m"
+    if days:
+        return _("%(days)dd %(hours)dh %(minutes)02dm") % {"days": days, "hours": hours, "minutes": minutes}
+    return _("%(hours)dh %(minutes)02dm") % {"hours": hours, "minutes": minutes}
+
+
+def is_late(review: ManualReview) -> bool:
+    """Waited past the SLA (REVIEW_SLA_HOURS, the case queue's clock) and not decided."""
+    return waiting_time(review) > case_selectors.sla_target() and review.state != ReviewState.COMPLETED
 
 
 @admin.register(ManualReview)
@@ -133,12 +158,12 @@ class ManualReviewAdmin(ReadOnlyAdmin):
     # The queue is read-only; decisions are made on the review page, through services.
 
     list_display = (
-        "review_link", "applicant", "doc_type", "score", "state", "assignee", "waiting", "nik",
+        "review_link", "applicant", "doc_type", "score", "state_label", "assignee_email", "waiting", "nik",
     )  # fmt: skip
     list_display_links = None
     list_filter = (StateFilter, DocTypeFilter, ScoreBandFilter, AgeFilter)
     search_fields = ("document__owner__profile__full_name", "document__owner__email", "nik_masked")
-    search_help_text = "Name, email, or NIK (masked like 3171********0001, or in full)."
+    search_help_text = gettext_lazy("Name, email, or NIK (masked like 3171********0001, or in full).")
     ordering = ("created_at",)
     list_per_page = 50
     actions = None
@@ -159,36 +184,42 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             )
         return results, duplicates
 
-    @admin.display(description="Review", ordering="created_at")
+    @admin.display(description=gettext_lazy("Review"), ordering="created_at")
     def review_link(self, review: ManualReview) -> str:
         url = reverse("admin:reviews_manualreview_review", args=[review.pk])
         return format_html('<a href="{}" class="review-link">{} {}</a>', url, review.document.doc_type,
                            str(review.document_id)[:8])  # fmt: skip
 
-    @admin.display(description="Applicant", ordering="document__owner__profile__full_name")
+    @admin.display(description=gettext_lazy("Applicant"), ordering="document__owner__profile__full_name")
     def applicant(self, review: ManualReview) -> str:
         profile = getattr(review.document.owner, "profile", None)
         name = profile.full_name if profile and profile.full_name else "—"
         return format_html("{}<br><small>{}</small>", name, review.document.owner.email)
 
-    @admin.display(description="Doc type", ordering="document__doc_type")
+    @admin.display(description=gettext_lazy("Document type"), ordering="document__doc_type")
     def doc_type(self, review: ManualReview) -> str:
         return review.document.doc_type
 
-    @admin.display(description="Score", ordering="document__score")
+    @admin.display(description=gettext_lazy("Score"), ordering="document__score")
     def score(self, review: ManualReview) -> object:
         return review.document.score
 
-    @admin.display(description="NIK", ordering="nik_masked")
+    @admin.display(description=gettext_lazy("NIK"), ordering="nik_masked")
     def nik(self, review: ManualReview) -> str:
         return review.nik_masked or "—"
 
-    @admin.display(description="Waiting (SLA 24h)", ordering="created_at")
+    @admin.display(description=gettext_lazy("Waiting (SLA clock)"), ordering="created_at")
     def waiting(self, review: ManualReview) -> str:
-        delta = waiting_time(review)
-        late = delta > SLA_TARGET and review.state != ReviewState.COMPLETED
-        css = "sla-late" if late else "sla-ok"
-        return format_html('<span class="{}">{}</span>', css, format_duration(delta))
+        css = "sla-late" if is_late(review) else "sla-ok"
+        return format_html('<span class="{}">{}</span>', css, format_duration(waiting_time(review)))
+
+    @admin.display(description=gettext_lazy("State"), ordering="state")
+    def state_label(self, review: ManualReview) -> str:
+        return review_state(review.state)
+
+    @admin.display(description=gettext_lazy("Assignee"), ordering="assignee__email")
+    def assignee_email(self, review: ManualReview) -> str:
+        return review.assignee.email if review.assignee else "—"
 
     # --- the review page ----------------------------------------------------------
     def get_urls(self) -> list:
@@ -219,7 +250,7 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         try:
             return private_response(blurred_card(stored_image(document)), content_type="image/jpeg")
         except UnreadableImage as error:
-            raise Http404("The stored image cannot be shown.") from error
+            raise Http404(_("The stored image cannot be shown.")) from error
 
     def review_view(self, request: HttpRequest, review_id: uuid.UUID) -> HttpResponse:
         review = self._review_or_deny(request, review_id)
@@ -265,12 +296,12 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         try:
             calls[action]()
         except (Conflict, TransitionNotAllowed) as error:
-            messages.error(request, str(error) or "Not allowed in the current state.")
+            messages.error(request, str(error) or _("Not allowed in the current state."))
             return False
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return False
-        messages.success(request, f"Done: {action}.")
+        messages.success(request, DONE[action])
         return True
 
     def _context(self, request: HttpRequest, review: ManualReview, image_token: str | None) -> dict:
@@ -282,15 +313,19 @@ class ManualReviewAdmin(ReadOnlyAdmin):
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Review of {document.doc_type} {document.id}",
+            "title": _("Review of %(doc_type)s %(id)s") % {"doc_type": document.doc_type, "id": document.id},
             "review": review,
             "document": document,
             "waiting": format_duration(waiting_time(review)),
-            "late": waiting_time(review) > SLA_TARGET and review.state != ReviewState.COMPLETED,
+            "late": is_late(review),
             "fields": selectors.card_fields(document=document, reveal=reveal),
+            "reasons": [{**reason, "text": reason_text(reason)} for reason in document.reasons or []],
+            "checks": [{**check, "text": check_text(check)} for check in (reading.checks if reading else [])],
+            "document_status": document_status(document.status),
+            "review_state": review_state(review.state),
             "reading": reading,
             "comparison": selectors.profile_vs_card(document=document, reveal=reveal),
-            "trail": selectors.audit_trail(review=review),
+            "trail": case_selectors.audit_trail(documents=[document]),
             "revealed": reveal,
             "can_review": user.has_perm("reviews.review_document"),
             "can_reveal": user.has_perm("reviews.reveal_nik"),
@@ -315,7 +350,7 @@ def rate_limited_login(request: HttpRequest, extra_context: dict | None = None) 
             rate_limited("admin-login", _LOGIN_LIMITS)(lambda request: None)(request)
         except RateLimitExceeded as error:
             response = HttpResponse(
-                "Too many log-in attempts. Try again later.", status=429, content_type="text/plain"
+                _("Too many log-in attempts. Try again later."), status=429, content_type="text/plain"
             )
             response["Retry-After"] = str(error.retry_after)
             return response

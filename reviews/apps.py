@@ -2,6 +2,7 @@ from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from kyc.models import Document
@@ -9,16 +10,19 @@ if TYPE_CHECKING:
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
-    verbose_name = "Reviews"
+    verbose_name = _("Reviews")
 
     def ready(self) -> None:
         from django.conf import settings
 
         from kyc.models import Document
-        from kyc.signals import document_needs_review, personal_data_removed
+        from kyc.signals import document_left_review, document_needs_review, personal_data_removed
 
         document_needs_review.connect(
             _open_review, sender=Document, dispatch_uid="reviews.open_manual_review"
+        )
+        document_left_review.connect(
+            _close_review, sender=Document, dispatch_uid="reviews.close_review_of_decided_document"
         )
         personal_data_removed.connect(
             _scrub_reviews, sender=Document, dispatch_uid="reviews.scrub_review_records"
@@ -40,6 +44,12 @@ def _open_review(sender: object, document: "Document", **kwargs: object) -> None
     from reviews.services import open_manual_review
 
     open_manual_review(document=document)
+
+
+def _close_review(sender: object, document: "Document", reason: str = "", **kwargs: object) -> None:
+    from reviews.services.workflow import close_review_of_decided_document
+
+    close_review_of_decided_document(document=document, reason=reason)
 
 
 def _scrub_reviews(sender: object, document: "Document", **kwargs: object) -> None:

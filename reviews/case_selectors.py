@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kyc import services as kyc_services
+from kyc.labels import document_status
 from kyc.models import ActorKind, Document, Status, User
 from reviews import cards
 from reviews.models import WORKABLE_STATES, ManualReview
@@ -186,7 +187,8 @@ def audit_trail(*, documents: list[Document]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for document in documents:
         for t in document.transitions.order_by("at", "id"):
-            what = f"{document.doc_type}: {t.from_status or '—'} → {t.to_status}"
+            before = document_status(t.from_status) if t.from_status else "—"
+            what = f"{document.doc_type}: {before} → {document_status(t.to_status)}"
             rows.append(
                 {"at": t.at, "what": what, "kind": t.actor_kind, "id": t.actor_id, "reason": t.reason}
             )

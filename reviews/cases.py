@@ -63,7 +63,12 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "reviews/case_list.html",
-        _context(request, title=_("Cases waiting for a reviewer"), cases=cases),
+        _context(
+            request,
+            title=_("Cases waiting for a reviewer"),
+            cases=cases,
+            sla_hours=int(selectors.sla_target().total_seconds() // 3600),
+        ),
     )
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext
 
 ACTIONS = ("claim", "release", "approve", "reject", "fail", "reopen", "reveal")
 NEEDS_REASON = frozenset({"approve", "reject", "fail", "reveal"})
@@ -13,5 +14,5 @@ class ReviewActionForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean() or {}
         if data.get("action") in NEEDS_REASON and not data.get("reason"):
-            self.add_error("reason", "A reason is required for this action.")
+            self.add_error("reason", gettext("A reason is required for this action."))
         return data

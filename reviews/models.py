@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from kyc.models import Document, User
@@ -58,6 +59,8 @@ class ManualReview(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = _("manual review")
+        verbose_name_plural = _("manual reviews")
         permissions = [
             ("review_document", "Can claim, release and decide manual reviews"),
             ("reveal_nik", "Can reveal the full NIK on a review (each reveal is audited)"),
@@ -159,6 +162,8 @@ class ReviewEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["review", "at"])]
+        verbose_name = _("review event")
+        verbose_name_plural = _("review events")
 
     def __str__(self) -> str:
         return f"{self.review_id}: {self.action}"

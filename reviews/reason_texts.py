@@ -33,6 +33,20 @@ SCORING_REASONS = {
     "npwp_matches_ktp": _("The NPWP agrees with the applicant's KTP."),
 }
 
+# The OCR engine's own checks on a card (ocr_gpu.engine, `checks` of a reading) by code.
+ENGINE_CHECKS = {
+    "nik_unreadable": _("The NIK does not read as 16 digits."),
+    "nik_invalid": _("The NIK is not a well-formed NIK (region, date or serial)."),
+    "nik_birth_date_mismatch": _("The NIK encodes another birth date than the card prints."),
+    "nik_gender_mismatch": _("The NIK encodes another sex than the card prints."),
+    "nik_region_mismatch": _("The NIK's province code differs from the printed province."),
+    "nik_regency_mismatch": _("The NIK was issued in another regency than the card prints."),
+    "npwp_unreadable": _("The NPWP number does not read as 15 or 16 digits."),
+    "npwp_check_digit_invalid": _("The NPWP number fails its check (Luhn digit or NIK form)."),
+}
+_READERS_DISAGREE = _("The two recognizers read this line differently.")
+
+
 # What a reviewer may give as the reason of each decision.
 DECISION_REASONS = {
     "approve": (
@@ -67,10 +81,38 @@ REVIEW_ACTIONS = {
 }
 
 
+# A review's state and a decision, as a reviewer reads them (a document's status: kyc.labels).
+REVIEW_STATES = {
+    "open": _("open"),
+    "claimed": _("claimed"),
+    "forwarded": _("forwarded to BULI2"),
+    "completed": _("completed"),
+    "failed": _("not completed"),
+}
+DECISIONS = {"approve": _("approve"), "reject": _("reject")}
+
+
+def review_state(state: str) -> str:
+    text = REVIEW_STATES.get(state)
+    return str(text) if text is not None else state
+
+
+def decision_label(decision: str) -> str:
+    text = DECISIONS.get(decision)
+    return str(text) if text is not None else decision
+
+
 def reason_text(reason: Mapping) -> str:
     """A scoring reason in the reviewer's language (its stored message as the fallback)."""
     text = SCORING_REASONS.get(str(reason.get("code", "")))
     return str(text) if text is not None else str(reason.get("message", ""))
+
+
+def check_text(check: Mapping) -> str:
+    """One of the engine's checks in the reviewer's language (its message as the fallback)."""
+    code = str(check.get("code", ""))
+    text = ENGINE_CHECKS.get(code) or (_READERS_DISAGREE if code.endswith("_readers_disagree") else None)
+    return str(text) if text is not None else str(check.get("message", ""))
 
 
 def decision_reason(*, action: str, code: str, note: str) -> str:

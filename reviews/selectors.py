@@ -6,14 +6,20 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
+from kyc import scoring
 from kyc.crypto import mask_nik
 from kyc.models import Document, Status
+from reviews import cards
 from reviews.models import WORKABLE_STATES, ManualReview
 
 MASKED_FIELDS = ("nik", "npwp")
 # Fields compared between what the applicant declared and what the card says.
-PROFILE_VS_CARD = (("Full name", "full_name", "name"), ("Date of birth", "date_of_birth", "birth_date"))
+PROFILE_VS_CARD = (
+    (gettext_lazy("Full name"), "full_name", "name"),
+    (gettext_lazy("Date of birth"), "date_of_birth", "birth_date"),
+)
 
 
 def get_review(*, review_id: uuid.UUID | str) -> ManualReview:
@@ -41,18 +47,36 @@ def review_queue() -> QuerySet[ManualReview]:
 
 
 def card_fields(*, document: Document, reveal: bool) -> list[dict[str, Any]]:
+    """The fields read, in card order under the card's printed labels; confidence judged
+    by the scorer's own cut-off (`kyc.scoring.MIN_FIELD_CONFIDENCE`)."""
     reading = getattr(document, "ocr_result", None)
     if reading is None:
         return []
     confidence = reading.confidence or {}
+    fields = dict(reading.fields or {})
+    order = cards.NPWP_FIELDS if document.doc_type == scoring.NPWP else cards.KTP_FIELDS
+    labels = dict(order)
+    names = [name for name, _ in order if name in fields] + [name for name in fields if name not in labels]
     rows = []
-    for name, value in (reading.fields or {}).items():
+    for name in names:
+        value = fields[name]
         shown = value if reveal or name not in MASKED_FIELDS else mask_nik(str(value))
-        rows.append({"name": name, "value": shown, "confidence": confidence.get(name)})
+        conf = confidence.get(name)
+        rows.append(
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "value": shown,
+                "confidence": conf,
+                "low": conf is not None and float(conf) < scoring.MIN_FIELD_CONFIDENCE,
+            }
+        )
     return rows
 
 
 def profile_vs_card(*, document: Document, reveal: bool) -> list[dict[str, Any]]:
+    """Declared against read, judged as the scorer judges: names by its fuzzy comparison
+    (match / similar / mismatch), the birth date and NIK exactly."""
     profile = getattr(document.owner, "profile", None)
     reading = getattr(document, "ocr_result", None)
     card = (reading.fields or {}) if reading is not None else {}
@@ -60,12 +84,17 @@ def profile_vs_card(*, document: Document, reveal: bool) -> list[dict[str, Any]]
     for label, profile_attr, card_field in PROFILE_VS_CARD:
         declared = str(getattr(profile, profile_attr, "") or "") if profile else ""
         read = str(card.get(card_field, "") or "")
-        rows.append(_comparison(label, declared, read, declared, read))
+        if card_field == "name":
+            rows.append(
+                {"label": label, "profile": declared, "card": read, **cards.name_verdict(declared, read)}
+            )
+        else:
+            rows.append(_comparison(label, declared, read, declared, read))
     declared_nik = profile.nik if profile else ""
     card_nik = str(card.get("nik", "") or "")
     rows.append(
         _comparison(
-            "NIK",
+            gettext_lazy("NIK"),
             declared_nik if reveal else mask_nik(declared_nik),
             card_nik if reveal else mask_nik(card_nik),
             declared_nik,
@@ -75,34 +104,10 @@ def profile_vs_card(*, document: Document, reveal: bool) -> list[dict[str, Any]]
     return rows
 
 
-def _comparison(label: str, declared: str, read: str, left: str, right: str) -> dict[str, Any]:
+def _comparison(label: object, declared: str, read: str, left: str, right: str) -> dict[str, Any]:
     def norm(value: str) -> str:
         return " ".join(value.upper().split())
 
     same = bool(left and right) and norm(left) == norm(right)
-    return {"label": label, "profile": declared, "card": read, "match": same if left and right else None}
-
-
-def audit_trail(*, review: ManualReview) -> list[dict[str, Any]]:
-    """Document transitions and review events, in time order."""
-    rows = [
-        {
-            "at": t.at,
-            "what": f"document {t.from_status or '—'} → {t.to_status}",
-            "actor_kind": t.actor_kind,
-            "actor_id": t.actor_id,
-            "reason": t.reason,
-        }
-        for t in review.document.transitions.order_by("at", "id")
-    ]
-    rows += [
-        {
-            "at": e.at,
-            "what": f"review {e.action}" + (f" ({e.from_state} → {e.to_state})" if e.from_state else ""),
-            "actor_kind": e.actor_kind,
-            "actor_id": e.actor_id,
-            "reason": e.reason,
-        }
-        for e in review.events.order_by("at", "id")
-    ]
-    return sorted(rows, key=lambda row: row["at"])
+    verdict = None if not (left and right) else ("match" if same else "mismatch")
+    return {"label": label, "profile": declared, "card": read, "verdict": verdict, "similarity": None}

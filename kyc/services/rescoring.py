@@ -1,14 +1,27 @@
 """Scoring a document again when new evidence arrives: an applicant's KTP decided after
-their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NIK)."""
+their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NIK).
+
+The new score decides as a first score would (`scoring.decide` with the same
+thresholds): above `KYC_APPROVE_ABOVE` the NPWP is approved, below `KYC_REJECT_BELOW`
+rejected (or a retake asked, when only the photo is at fault), in between it stays with
+the human already asked. A decision is two audited transitions by the system
+(`needs_review → needs_review` with the new score, then the decision), and
+`document_left_review` closes the document's review in the same transaction.
+"""
 
 import uuid
+from collections.abc import Callable
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 
+from filot import metrics
 from kyc import scoring
+from kyc.integrations.resubmission import retake_hint_for
 from kyc.models import DocType, Document, OcrResult, Status
 from kyc.services.audit import apply_transition, lock_document
+from kyc.signals import document_left_review
 
 log = structlog.get_logger(__name__)
 # A KTP in these statuses is not on file for checking an NPWP (see decisions._ktp_fields_on_file).
@@ -28,7 +41,8 @@ def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
 
 
 def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document | None:
-    """Score a `needs_review` document's saved reading again; None when nothing changed."""
+    """Score a `needs_review` document's saved reading again and decide on the new score;
+    None when nothing changed (or it is no longer waiting: a reviewer decided first)."""
     from kyc.services.decisions import scoring_inputs
 
     with transaction.atomic():
@@ -43,13 +57,44 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
         if evaluation.score == document.score and reasons == document.reasons:
             return None
         before = document.score
+        rescored = f"re-scored {before} -> {evaluation.score}: {because}"
         apply_transition(
-            document,
-            lambda doc: doc.rescore(score=evaluation.score, reasons=reasons),
-            reason=f"re-scored {before} -> {evaluation.score}: {because}",
+            document, lambda doc: doc.rescore(score=evaluation.score, reasons=reasons), reason=rescored
         )
-    log.info("document_rescored", document_id=str(document.id), score=evaluation.score, previous=before)
+        outcome = _decide(document, evaluation, rescored)
+    log.info(
+        "document_rescored",
+        document_id=str(document.id),
+        score=evaluation.score,
+        previous=before,
+        outcome=str(outcome),
+    )
     return document
+
+
+def _decide(document: Document, evaluation: scoring.Evaluation, rescored: str) -> str:
+    """The decision of the new score on the locked, re-scored document; its status after."""
+    outcome = scoring.decide(
+        evaluation.score, approve_above=settings.KYC_APPROVE_ABOVE, reject_below=settings.KYC_REJECT_BELOW
+    )
+    if outcome == Status.NEEDS_REVIEW:
+        return outcome
+    problems = [reason.code for reason in evaluation.reasons if reason.effect < 0]
+    hint = retake_hint_for(evaluation) if outcome == Status.AUTO_REJECTED else None
+    decide: Callable[[Document], None]
+    if outcome == Status.AUTO_APPROVED:
+        decide, verdict = Document.approve, f"approved at score {evaluation.score} after the re-score"
+    elif hint is None:
+        decide = Document.reject
+        verdict = f"rejected at score {evaluation.score} after the re-score: {', '.join(problems)}"
+    else:
+        decide = lambda doc: doc.request_resubmission(hint=hint)  # noqa: E731
+        verdict = f"re-upload asked by the scorer after the re-score: {hint}"
+    apply_transition(document, decide, reason=verdict)
+    document_left_review.send(sender=Document, document=document, reason=f"{verdict} ({rescored})")
+    status = document.status
+    transaction.on_commit(lambda: metrics.record_decision(outcome=status))
+    return status
 
 
 def _contract(reading: OcrResult) -> dict:

@@ -16,13 +16,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from filot import metrics
 from filot.errors import Conflict
 from kyc import services as kyc_services
 from kyc.crypto import mask_nik
+from kyc.labels import document_status
 from kyc.models import ActorKind, Document, OcrResult, Profile, Status, User
-from kyc.services import transition_document, write_audit_row
+from kyc.services import lock_document, transition_document, write_audit_row
 from reviews.models import (
     WORKABLE_STATES,
     Decision,
@@ -31,6 +33,7 @@ from reviews.models import (
     ReviewEvent,
     ReviewState,
 )
+from reviews.reason_texts import review_state
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +99,11 @@ def _change(
 
 
 def lock_review(review_id: uuid.UUID | str) -> ManualReview:
+    """The review and its document, locked until commit: the document first, then the
+    review, the order every path takes (kyc locks the document, then a receiver of its
+    signals the review), so a reviewer's decision and a re-score never deadlock."""
+    document_id = ManualReview.objects.values_list("document_id", flat=True).get(pk=review_id)
+    lock_document(document_id)
     return (
         ManualReview.objects.select_for_update(of=("self", "document"))
         .select_related("document")
@@ -106,10 +114,10 @@ def lock_review(review_id: uuid.UUID | str) -> ManualReview:
 def record_nik_reveal(*, review: ManualReview, user: User, reason: str) -> ReviewEvent:
     """Audit one reveal of the full NIK and the unblurred card, with the reviewer's reason."""
     if not user.has_perm("reviews.reveal_nik"):
-        raise PermissionDenied("Revealing the NIK needs the reveal_nik permission.")
+        raise PermissionDenied(_("Revealing the NIK needs the reveal_nik permission."))
     reason = " ".join(reason.split())
     if not reason:
-        raise ValidationError({"reason": ["A reason is required to reveal the NIK."]})
+        raise ValidationError({"reason": [_("A reason is required to reveal the NIK.")]})
     event = record_event(
         review, ReviewAction.NIK_REVEALED, Actor.reviewer(user), from_state=review.state, reason=reason
     )
@@ -163,9 +171,12 @@ def claim_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
 
     def apply(review: ManualReview) -> None:
         if review.claimed_by_other(user.pk):
-            raise Conflict(f"{review.assignee} holds this review until {review.claim_expires_at:%H:%M}.")
+            raise Conflict(
+                _("%(who)s holds this review until %(until)s.")
+                % {"who": review.assignee, "until": f"{timezone.localtime(review.claim_expires_at):%H:%M %Z}"}
+            )
         if review.state not in WORKABLE_STATES:
-            raise Conflict(f"A {review.state} review cannot be claimed.")
+            raise Conflict(_("A %(state)s review cannot be claimed.") % {"state": review_state(review.state)})
         review.claim(user=user, until=until)
 
     return _change(review_id, ReviewAction.CLAIMED, actor, apply)
@@ -178,7 +189,7 @@ def release_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
         if review.state != ReviewState.CLAIMED:
             return review
         if review.claimed_by_other(user.pk):
-            raise Conflict("Only the reviewer holding the claim can release it before it expires.")
+            raise Conflict(_("Only the reviewer holding the claim can release it before it expires."))
     return _change(review_id, ReviewAction.RELEASED, Actor.reviewer(user), lambda r: r.release())
 
 
@@ -194,11 +205,15 @@ def complete_manual_review(
         raise ValidationError({"decision": [f"Choose one of: {', '.join(Decision.values)}."]})
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ValidationError({"reason": ["A decision needs a reason."]})
+        raise ValidationError({"reason": [_("A decision needs a reason.")]})
     with transaction.atomic():
         review = lock_review(review_id)
-        if review.state == ReviewState.COMPLETED and review.decision == decision:
-            return review
+        if (
+            review.state == ReviewState.COMPLETED
+            and review.decision == decision
+            and _decided_by(review, actor)
+        ):
+            return review  # the same decision again (a replay, a double click)
         _check_may_decide(review, actor)
         before = review.state
         review.complete(decision=decision, reason=reason, actor_kind=actor.kind, actor_id=actor.id)
@@ -226,18 +241,32 @@ def complete_manual_review(
     return review
 
 
+def _decided_by(review: ManualReview, actor: Actor) -> bool:
+    """May `actor` be told its decision stands? BULI2: whoever took the same decision (its
+    replays and late callbacks answer unchanged); a reviewer: only when it was theirs, so
+    a reviewer is never told a decision the system or a colleague took was recorded."""
+    if actor.kind != ActorKind.REVIEWER:
+        return True
+    return review.decided_by_kind == ActorKind.REVIEWER and review.decided_by_id == actor.id
+
+
 def _check_may_decide(review: ManualReview, actor: Actor) -> None:
     if review.state not in WORKABLE_STATES:
-        raise Conflict(f"The review is {review.state}; it cannot be decided now.")
+        raise Conflict(
+            _("The review is %(state)s; it cannot be decided now.") % {"state": review_state(review.state)}
+        )
     if review.document.status != Status.NEEDS_REVIEW:
-        raise Conflict(f"The document is {review.document.status}; it cannot be decided now.")
+        raise Conflict(
+            _("The document is %(status)s; it cannot be decided now.")
+            % {"status": document_status(review.document.status)}
+        )
     if actor.kind == ActorKind.REVIEWER:
         if not review.claim_active:
-            raise Conflict("Claim the review before deciding it.")
+            raise Conflict(_("Claim the review before deciding it."))
         if review.assignee_id != actor.user_id:
-            raise Conflict("Another reviewer holds this review.")
+            raise Conflict(_("Another reviewer holds this review."))
     elif review.claim_active:
-        raise Conflict("A reviewer holds this review.")
+        raise Conflict(_("A reviewer holds this review."))
 
 
 def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> ManualReview:
@@ -249,13 +278,13 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ValidationError({"reason": ["Say why the review cannot be completed."]})
+        raise ValidationError({"reason": [_("Say why the review cannot be completed.")]})
 
     def apply(review: ManualReview) -> None:
         if actor.kind == ActorKind.REVIEWER and review.claimed_by_other(actor.user_id):
-            raise Conflict("Another reviewer holds this review.")
+            raise Conflict(_("Another reviewer holds this review."))
         if review.state not in WORKABLE_STATES:
-            raise Conflict(f"A {review.state} review cannot fail.")
+            raise Conflict(_("A %(state)s review cannot fail.") % {"state": review_state(review.state)})
         review.fail(reason=reason)
 
     with transaction.atomic():
@@ -284,7 +313,7 @@ def request_reupload(*, review_id: uuid.UUID | str, user: User, code: str, reaso
     with transaction.atomic():
         review = lock_review(review_id)
         if not (review.claim_active and review.assignee_id == user.pk):
-            raise Conflict("Claim the review before asking for a new photo.")
+            raise Conflict(_("Claim the review before asking for a new photo."))
         before = review.state
         outcome = f"reupload_requested: {reason}"
         review.fail(reason=outcome)
@@ -301,12 +330,47 @@ def request_reupload(*, review_id: uuid.UUID | str, user: User, code: str, reaso
     return review
 
 
+def close_review_of_decided_document(*, document: Document, reason: str) -> ManualReview | None:
+    """The document left `needs_review` on a decision no reviewer took (a re-score made its
+    score decisive; `kyc.signals.document_left_review`, inside kyc's transaction, the
+    document locked): its review is completed by the system with that decision, or failed
+    when a retake was asked. A claim held on it ends; a failed review is reopened first."""
+    decision = {Status.APPROVED: Decision.APPROVE, Status.REJECTED: Decision.REJECT}.get(document.status)
+    with transaction.atomic():
+        review = ManualReview.objects.select_for_update(of=("self",)).filter(document_id=document.pk).first()
+        if review is None or review.state == ReviewState.COMPLETED:
+            return review
+        if review.state == ReviewState.FAILED:
+            if decision is None:
+                return review
+            review.reopen()
+            review.save()
+            record_event(review, ReviewAction.REOPENED, SYSTEM, from_state=ReviewState.FAILED, reason=reason)
+        before = review.state
+        review.document = document
+        if decision is None:
+            review.fail(reason=reason)
+            action = ReviewAction.FAILED
+        else:
+            review.complete(decision=decision, reason=reason, actor_kind=SYSTEM.kind, actor_id=SYSTEM.id)
+            action = ReviewAction.COMPLETED
+        review.save()
+        record_event(review, action, SYSTEM, from_state=before, reason=reason)
+    log.info(
+        "review_closed_by_rescore", review_id=str(review.id), document_id=str(document.id), action=action
+    )
+    return review
+
+
 def reopen_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
     """Put a failed review back in the queue; idempotent for an open one."""
 
     def apply(review: ManualReview) -> None:
         if review.state != ReviewState.FAILED:
-            raise Conflict(f"Only a failed review can be reopened; this one is {review.state}.")
+            raise Conflict(
+                _("Only a failed review can be reopened; this one is %(state)s.")
+                % {"state": review_state(review.state)}
+            )
         review.reopen()
 
     with transaction.atomic():

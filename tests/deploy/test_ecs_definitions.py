@@ -335,3 +335,25 @@ def test_the_scrape_configuration_sends_the_service_key():
     job = config["scrape_configs"][0]
     assert job["metrics_path"] == "/metrics"
     assert job["bearer_token_file"]
+
+
+def test_the_web_sets_the_review_sla_and_the_oldest_waiting_alarm_fires_before_it():
+    """The SLA clock the queue, /metrics and the alarm share: set on the web (it serves
+    the back office and /metrics), as .env.example documents it, and the alarm on the
+    oldest waiting review goes off before the SLA is missed."""
+    environment, _ = provided(load("filot-backend-task.json"))
+    examples = env_example_values()
+    for name in ("REVIEW_SLA_HOURS", "REVIEW_CLAIM_MINUTES"):
+        assert name in examples and name in variables_read_by_the_code()
+        assert environment[name] == examples[name], name
+    sla_seconds = int(environment["REVIEW_SLA_HOURS"]) * 3600
+    document = json.loads((DEPLOY / "alarms/cloudwatch-alarms.json").read_text())
+    alarm = {alarm["AlarmName"]: alarm for alarm in document["alarms"]}["filot-review-oldest-waiting"]
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"]) == (
+        "filot_review_oldest_waiting_seconds",
+        "Maximum",
+        "GreaterThanThreshold",
+    )
+    # Fires (after its evaluation periods) while the oldest applicant is still inside the SLA.
+    warning = alarm["Threshold"] + alarm["Period"] * alarm["EvaluationPeriods"]
+    assert sla_seconds / 2 < alarm["Threshold"] and warning < sla_seconds

@@ -1,12 +1,19 @@
 """An NPWP sent to a human before the applicant's KTP arrived is re-scored against it."""
 
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from filot.errors import Conflict
 from idnumbers.nik import make_nik
 from kyc.models import DocumentTransition, Profile, Status
+from reviews import services as review_services
+from reviews.models import WORKABLE_STATES, ManualReview, ReviewEvent
+from reviews.services import SYSTEM, Actor, ensure_reviewer
+from tests.conftest import PASSWORD
 from tests.kyc.decided import BIRTH, NAME, decide_reading, ktp_reading, npwp_reading
 
 
@@ -20,7 +27,18 @@ def codes(document: object) -> set[str]:
     return {reason["code"] for reason in document.reasons}
 
 
-def test_an_npwp_waiting_for_review_is_rescored_when_the_ktp_arrives(declared) -> None:
+def transitions(document: object) -> list[tuple[str, str, str]]:
+    rows = DocumentTransition.objects.filter(document=document).order_by("at", "id")
+    return [(row.from_status, row.to_status, row.actor_kind) for row in rows]
+
+
+def review_actions(document: object) -> list[tuple[str, str, str]]:
+    rows = ReviewEvent.objects.filter(review__document=document).order_by("at", "id")
+    return [(row.action, row.to_state, row.actor_kind) for row in rows]
+
+
+def test_an_npwp_rescored_above_the_threshold_when_the_ktp_arrives_is_approved(declared, settings) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
     # Low confidence on the name (-8) and no KTP on file (-10): 82, a human looks.
     npwp = decide_reading(declared, npwp_reading(low=("name",)))
     assert npwp.status == Status.NEEDS_REVIEW and npwp.score == 82
@@ -30,8 +48,95 @@ def test_an_npwp_waiting_for_review_is_rescored_when_the_ktp_arrives(declared) -
     assert ktp.status == Status.AUTO_APPROVED
 
     npwp.refresh_from_db()
-    assert npwp.status == Status.NEEDS_REVIEW  # the human already asked still decides
-    assert npwp.score == 92
+    # 92 > 85: the new score decides, as a first score of 92 would have.
+    assert (npwp.status, npwp.score) == (Status.APPROVED, 92)
+    assert npwp.decided_at is not None
+    assert "no_ktp_on_file" not in codes(npwp) and "npwp_matches_ktp" in codes(npwp)
+    rescored, decided = list(DocumentTransition.objects.filter(document=npwp).order_by("at", "id"))[-2:]
+    assert (rescored.from_status, rescored.to_status, rescored.actor_kind) == (
+        "needs_review",
+        "needs_review",
+        "system",
+    )
+    assert "82 -> 92" in rescored.reason
+    assert (decided.from_status, decided.to_status, decided.actor_kind) == (
+        "needs_review",
+        "approved",
+        "system",
+    )
+    assert "approved at score 92" in decided.reason
+    # Its review case is closed by the system, with the decision and why.
+    review = ManualReview.objects.get(document=npwp)
+    assert (review.state, review.decision, review.decided_by_kind) == ("completed", "approve", "system")
+    assert "82 -> 92" in review.reason and review.completed_at is not None
+    assert review_actions(npwp) == [("opened", "open", "system"), ("completed", "completed", "system")]
+    assert not ManualReview.objects.filter(state__in=WORKABLE_STATES, document=npwp).exists()
+
+
+def test_an_npwp_rescored_between_the_thresholds_stays_with_its_reviewer(declared, settings) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 95, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
+    decide_reading(declared, ktp_reading())
+
+    npwp.refresh_from_db()
+    assert (npwp.status, npwp.score) == (Status.NEEDS_REVIEW, 92)  # 92 is not above 95
+    assert transitions(npwp)[-1] == ("needs_review", "needs_review", "system")
+    review = ManualReview.objects.get(document=npwp)
+    assert (review.state, review.assignee_id) == ("claimed", user.pk)  # her claim stands
+    # and she decides it as usual.
+    review_services.complete_manual_review(
+        review_id=review.pk, decision="approve", reason="card_genuine_matches", actor=Actor.reviewer(user)
+    )
+    npwp.refresh_from_db()
+    assert npwp.status == Status.APPROVED
+
+
+def test_an_npwp_rescored_below_the_threshold_is_rejected_and_a_claim_on_it_ends(declared, settings) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
+    other = make_nik("3171", 1, BIRTH, female=False, serial=77)
+    # A KTP in another name and with another NIK: 82 + 10 - 30 - 35 = 27 < 35.
+    decide_reading(declared, ktp_reading(name="SITI RAHMAWATI", nik=other))
+
+    npwp.refresh_from_db()
+    assert (npwp.status, npwp.score) == (Status.REJECTED, 27)
+    assert {"npwp_name_mismatch", "npwp_nik_mismatch"} <= codes(npwp)
+    assert transitions(npwp)[-2:] == [
+        ("needs_review", "needs_review", "system"),
+        ("needs_review", "rejected", "system"),
+    ]
+    review = ManualReview.objects.get(document=npwp)
+    assert (review.state, review.decision, review.decided_by_kind) == ("completed", "reject", "system")
+    assert review.claim_expires_at is None
+    assert [action for action, _, _ in review_actions(npwp)] == ["opened", "claimed", "completed"]
+    # The reviewer who held the claim can no longer decide it: a conflict, nothing written.
+    with pytest.raises(Conflict):
+        review_services.complete_manual_review(
+            review_id=review.pk, decision="reject", reason="different_person", actor=Actor.reviewer(user)
+        )
+    assert len(review_actions(npwp)) == 3
+
+
+def test_a_failed_review_of_an_npwp_decided_by_its_rescore_is_reopened_then_completed(declared) -> None:
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    review_services.fail_review(review_id=npwp.manual_review.pk, reason="cannot tell", actor=SYSTEM)
+    decide_reading(declared, ktp_reading())
+    npwp.refresh_from_db()
+    assert npwp.status == Status.APPROVED
+    assert [action for action, _, _ in review_actions(npwp)] == ["opened", "failed", "reopened", "completed"]
+    assert ManualReview.objects.get(document=npwp).state == "completed"
+
+
+def test_an_npwp_waiting_for_review_is_rescored_when_the_ktp_arrives(declared, settings) -> None:
+    settings.KYC_APPROVE_ABOVE = 95  # keep it in review: the score and reasons are what changes
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    decide_reading(declared, ktp_reading())
+    npwp.refresh_from_db()
+    assert npwp.status == Status.NEEDS_REVIEW and npwp.score == 92
     assert "no_ktp_on_file" not in codes(npwp) and "npwp_matches_ktp" in codes(npwp)
     audit = DocumentTransition.objects.filter(document=npwp).order_by("at", "id").last()
     assert (audit.from_status, audit.to_status) == (Status.NEEDS_REVIEW, Status.NEEDS_REVIEW)
@@ -92,3 +197,109 @@ def test_an_npwp_and_its_ktp_decided_at_once_still_meet(make_user) -> None:
         npwp.refresh_from_db()
         # Whichever committed first, the NPWP ends up checked against the KTP.
         assert "npwp_matches_ktp" in codes(npwp), npwp.reasons
+
+
+def race_ktp_against_reviewer(owner: object, nik: str, review_id: object, user: object, first: str) -> dict:
+    """The KTP ingested (re-scoring the NPWP) while the reviewer rejects the NPWP. `first`
+    ("ktp" or "reviewer") does its work and holds its transaction open while the other
+    starts and waits on the locks; "none" releases both together."""
+    start, done, outcomes, errors = threading.Barrier(2), threading.Event(), {}, []
+
+    def side(name: str, work: Callable[[], object]) -> None:
+        start.wait()
+        if first not in ("none", name):
+            done.wait(5)
+        with transaction.atomic():  # its work's own atomic blocks commit with this one
+            outcomes[name] = work()
+            if first == name:
+                done.set()
+                time.sleep(0.3)  # the other side now waits on a lock this one holds
+
+    def ingest_ktp() -> object:
+        return decide_reading(owner, ktp_reading(nik=nik)).status
+
+    def reviewer_rejects() -> object:
+        try:
+            review_services.complete_manual_review(
+                review_id=review_id, decision="reject", reason="altered_or_fake", actor=Actor.reviewer(user)
+            )
+        except Conflict:
+            return "conflict"
+        return "decided"
+
+    def run(name: str, work: Callable[[], object]) -> None:
+        try:
+            side(name, work)
+        except Exception as error:  # a deadlock or anything else: surfaced below
+            errors.append(error)
+            done.set()
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=args)
+        for args in (("ktp", ingest_ktp), ("reviewer", reviewer_rejects))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["ktp", "reviewer", "none"])
+def test_a_rescore_racing_a_reviewer_on_the_same_npwp_has_exactly_one_winner(
+    make_user, settings, first
+) -> None:
+    """The KTP's ingestion re-scores the NPWP (to approve it) while the reviewer holding
+    its claim rejects it: one decision wins, the other changes nothing, no deadlock."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    winners = []
+    for round_ in range(3 if first == "none" else 1):
+        owner = make_user(f"race-review{round_}@example.com")
+        nik = make_nik("3171", 1, BIRTH, female=False, serial=200 + round_)
+        Profile.objects.filter(user=owner).update(full_name=NAME, date_of_birth=BIRTH)
+        npwp = decide_reading(owner, npwp_reading(low=("name",), nik=nik))
+        review = review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
+
+        outcomes = race_ktp_against_reviewer(owner, nik, review.pk, user, first)
+
+        assert outcomes["ktp"] == Status.AUTO_APPROVED  # the KTP's own decision never rolled back
+        npwp.refresh_from_db()
+        review.refresh_from_db()
+        decisions = [row for row in transitions(npwp) if row[1] in (Status.APPROVED, Status.REJECTED)]
+        completed = ReviewEvent.objects.filter(review=review, action="completed")
+        assert len(decisions) == 1 and completed.count() == 1
+        if outcomes["reviewer"] == "decided":
+            winners.append("reviewer")
+            assert npwp.status == Status.REJECTED and decisions[0][2] == "reviewer"
+            assert (review.decision, review.decided_by_kind) == ("reject", "reviewer")
+            assert npwp.score == 82  # the re-score found it decided and changed nothing
+        else:
+            winners.append("ktp")
+            assert npwp.status == Status.APPROVED and decisions[0][2] == "system"
+            assert (review.decision, review.decided_by_kind) == ("approve", "system")
+        assert completed.get().actor_kind == decisions[0][2]
+    if first != "none":
+        assert winners == [first]
+
+
+def test_a_reviewer_approving_an_npwp_its_rescore_approved_is_told_it_was_decided(declared, settings) -> None:
+    """The same decision, but not hers: a conflict, not a silent success; BULI2's late
+    callback with that decision still answers unchanged (its idempotency)."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    review = review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
+    decide_reading(declared, ktp_reading())
+    with pytest.raises(Conflict):
+        review_services.complete_manual_review(
+            review_id=review.pk, decision="approve", reason="card_genuine_matches", actor=Actor.reviewer(user)
+        )
+    review_services.complete_manual_review(
+        review_id=review.pk, decision="approve", reason="checked", actor=review_services.BULI2
+    )
+    assert [action for action, _, _ in review_actions(npwp)] == ["opened", "claimed", "completed"]

@@ -55,8 +55,8 @@ def read_and_decide(owner: object, doc_type: str, jpeg: bytes) -> Document:
     return Document.objects.get(pk=document.id)
 
 
-def npwp_of(ktp: object) -> bytes:
-    """A clean NPWP photo in the KTP holder's name and NIK (an old 15-digit number)."""
+def npwp_of(ktp: object, *, nik: str | None = None) -> bytes:
+    """A clean NPWP photo in the KTP holder's name and NIK (or `nik`; an old 15-digit number)."""
     from cardgen.cardart import draw_card
     from cardgen.cardphotos import photograph
     from cardgen.cards import Card, make_card
@@ -64,7 +64,7 @@ def npwp_of(ktp: object) -> bytes:
     for index in range(200):
         card, rng = make_card(SEED, index)
         if card.doc_type == "NPWP" and card.difficulty == "clean" and len(card.fields["npwp"]) == 15:
-            fields = {**card.fields, "name": ktp.fields["name"], "nik": ktp.fields["nik"]}
+            fields = {**card.fields, "name": ktp.fields["name"], "nik": nik or ktp.fields["nik"]}
             return photograph(draw_card(Card("NPWP", "clean", fields), rng), "clean", rng)
     raise AssertionError("no clean 15-digit NPWP")
 
@@ -78,3 +78,8 @@ def similar_name(name: str) -> str:
         if NAME_SIMILARITY <= name_similarity(candidate, name) < NAME_MATCH:
             return candidate.title()
     raise AssertionError(f"no similar name for {name}")
+
+
+def another_nik(nik: str) -> str:
+    """A valid NIK of someone born the same day in the same district: another serial."""
+    return nik[:12] + f"{int(nik[12:]) % 9999 + 1:04d}"

@@ -120,6 +120,9 @@ def test_a_decision_without_a_reason_is_refused_on_the_page(rita_client, needs_r
     review = needs_review.manual_review
     rita_client.post(page_of(review), {"action": "claim"})
     response = rita_client.post(page_of(review), {"action": "approve", "reason": " "}, follow=True)
+    assert "Tindakan ini memerlukan alasan." in response.content.decode()  # Indonesian by default
+    rita_client.cookies["django_language"] = "en"
+    response = rita_client.post(page_of(review), {"action": "approve", "reason": " "}, follow=True)
     assert "A reason is required" in response.content.decode()
     needs_review.refresh_from_db()
     assert needs_review.status == "needs_review"
@@ -157,3 +160,14 @@ def test_admin_log_in_attempts_are_rate_limited(client, rita_reviewer, settings)
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert "_auth_user_id" not in client.session
+
+
+def test_the_old_queue_and_page_keep_the_sla_clock_of_review_sla_hours(rita_client, needs_review, settings):
+    review = needs_review.manual_review
+    ManualReview.objects.filter(pk=review.pk).update(created_at=timezone.now() - dt.timedelta(hours=3))
+    settings.REVIEW_SLA_HOURS = 4
+    assert 'class="sla-late"' not in rita_client.get(QUEUE).content.decode()
+    settings.REVIEW_SLA_HOURS = 2
+    assert 'class="sla-late"' in rita_client.get(QUEUE).content.decode()
+    page = rita_client.get(page_of(review)).content.decode()
+    assert 'class="sla-late" id="waiting"' in page and "3j 00m" in page  # Indonesian hours

@@ -49,8 +49,12 @@ def chromium():
             browser.close()
 
 
-def log_in(browser, live_server, email: str):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+def log_in(browser, live_server, email: str, language: str | None = None):
+    """Signed in as `email`; in `language` (the switch's cookie) or the back office's default."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    if language:
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
     page.goto(f"{live_server.url}/admin/")
     page.fill("#id_username", email)
     page.fill("#id_password", PASSWORD)
@@ -67,7 +71,7 @@ def test_a_reviewer_approves_a_document_from_the_queue(live_server, alice, revie
     card = document.ocr_result.fields
     with chromium() as browser:
         page = log_in(browser, live_server, rita.email)
-        page.click("text=Manual reviews")
+        page.click("text=Tinjauan manual")  # Indonesian by default
         page.wait_for_selector("#result_list")
         rows = page.locator("#result_list tbody tr")
         queue = [rows.nth(number).inner_text() for number in range(rows.count())]
@@ -93,7 +97,7 @@ def test_a_reviewer_approves_a_document_from_the_queue(live_server, alice, revie
     # The queue: oldest first, waiting time shown, NIK masked.
     assert len(queue) == 2
     assert str(older.id)[:8] in queue[0] and str(document.id)[:8] in queue[1]
-    assert first_waiting.startswith("0h 0")
+    assert first_waiting.startswith("0j 0")
     assert mask_nik(older.ocr_result.fields["nik"]) in queue[0]
     # The review page: the image came through the authorized admin view, fields with confidence.
     assert image_width > 300
@@ -102,8 +106,8 @@ def test_a_reviewer_approves_a_document_from_the_queue(live_server, alice, revie
     assert "95%" in fields and "62%" in fields
     assert "low_ocr_confidence" in reasons
     assert "nik_birth_date_matches" in checks
-    assert state == "completed"
-    assert "needs_review → approved" in trail
+    assert state == "selesai"
+    assert "perlu ditinjau → disetujui" in trail and "rita@filot.example" in trail
 
     assert Document.objects.get(pk=document.id).status == "approved"
     last = DocumentTransition.objects.filter(document=document).last()
@@ -120,12 +124,12 @@ def test_a_second_reviewer_cannot_decide_a_document_claimed_by_the_first(live_se
     review = document.manual_review
     review_url = f"{live_server.url}/admin/reviews/manualreview/{review.id}/review/"
     with chromium() as browser:
-        rita_page = log_in(browser, live_server, rita.email)
+        rita_page = log_in(browser, live_server, rita.email, language="en")
         rita_page.goto(review_url)
         rita_page.click("#claim")
         rita_page.wait_for_selector("#approve")
 
-        sam_page = log_in(browser, live_server, sam.email)
+        sam_page = log_in(browser, live_server, sam.email, language="en")
         sam_page.goto(review_url)
         notice = sam_page.inner_text("#claimed-by-other")
         sam_buttons = sam_page.locator("#approve, #reject, #claim").count()
