@@ -49,9 +49,24 @@ def embedded_secret(name: str) -> str:
     Keeping it means sessions, tokens and encrypted NIKs survive a restart of `make run`.
     """
     path = DATA_DIR / f"{name}.secret"
-    if not path.exists():
-        private_data_dir(path)
-        path.write_text(secrets.token_urlsafe(48))
+    if not path.exists() or not path.read_text().strip():
+        # Processes starting together (gunicorn's, a test's subprocesses) race here: the
+        # secret is written whole to a private file of this process, then linked into
+        # place, which fails if another process got there first; its secret is the one.
+        private_data_dir()
+        draft = DATA_DIR / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            if path.exists():  # empty: left by a run cut short before this was atomic
+                os.replace(draft, path)
+            else:
+                os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
 
 

@@ -138,3 +138,33 @@ def test_a_production_ocr_worker_given_a_database_url_is_refused():
     result = manage("check", env={**VALID_PRODUCTION, "FILOT_ROLE": "ocr-worker"})
     assert result.returncode != 0
     assert "FILOT_ROLE=ocr-worker must not be given DATABASE_URL" in result.stderr
+
+
+def test_processes_starting_together_share_one_whole_embedded_secret(tmp_path):
+    """The embedded secrets are made on first use: processes starting at the same moment
+    (gunicorn's workers, `make run`'s) must all read the one secret written whole,
+    never an empty file another process has only just created."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CF_R2_", "BULI2_"))}
+    env = {**clean, "FILOT_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "filot.settings"}
+    script = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    for _ in range(3):
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", script],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(6)
+        ]
+        outputs = [process.communicate(timeout=120) for process in processes]
+        assert all(process.returncode == 0 for process in processes), [
+            err.decode()[-500:] for _, err in outputs
+        ]
+        secrets = {out.decode().strip() for out, _ in outputs}
+        assert len(secrets) == 1 and len(secrets.pop()) >= 50
+        assert sorted(p.name for p in (tmp_path / "data").iterdir() if p.name.startswith(".")) == []
+        for path in (tmp_path / "data").glob("*.secret"):
+            assert path.stat().st_mode & 0o777 == 0o600
+            path.unlink()
