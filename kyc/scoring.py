@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from idnumbers.nik import decode_nik, nik_disagreements
-from idnumbers.npwp import is_valid_npwp15
+from idnumbers.npwp import is_valid_npwp, is_valid_npwp15
 
 KTP, NPWP, UNKNOWN = "KTP", "NPWP", "UNKNOWN"
 REQUIRED_FIELDS = {
@@ -235,8 +235,14 @@ def _npwp_signals(fields: Mapping, ktp_fields: Mapping | None) -> list[Reason]:
                     Reason("npwp_invalid", NPWP_INVALID, "The NPWP number's check digit is wrong.")
                 )
         elif len(number) == 16 and number.isdigit():
-            if decode_nik(number) is None:
-                reasons.append(Reason("npwp_invalid", NPWP_INVALID, "The 16-digit NPWP is not a valid NIK."))
+            # Since 2024 a 16-digit NPWP is the holder's NIK or 0 + the old 15-digit number.
+            if not is_valid_npwp(number):
+                problem = (
+                    "is 0 + a 15-digit NPWP whose check digit is wrong"
+                    if number[0] == "0"
+                    else "is not a valid NIK"
+                )
+                reasons.append(Reason("npwp_invalid", NPWP_INVALID, f"The 16-digit NPWP {problem}."))
         else:
             reasons.append(
                 Reason("npwp_invalid", NPWP_INVALID, "The NPWP number has neither 15 nor 16 digits.")
@@ -342,8 +348,12 @@ def card_nik(fields: Mapping) -> str:
 
 
 def _card_nik(doc_type: str, fields: Mapping) -> str:
-    """The NIK a card states: a KTP's NIK; an NPWP's NIK field, or its 16-digit number."""
+    """The NIK a card states: a KTP's NIK; an NPWP's NIK field, or its 16-digit number.
+
+    A 16-digit NPWP that starts with 0 is the old 15-digit number, not a NIK.
+    """
     nik = fields.get("nik", "")
-    if not nik and doc_type == NPWP and len(fields.get("npwp", "")) == 16:
-        nik = fields["npwp"]
+    number = fields.get("npwp", "")
+    if not nik and doc_type == NPWP and len(number) == 16 and not number.startswith("0"):
+        nik = number
     return nik if len(nik) == 16 and nik.isdigit() else ""

@@ -22,6 +22,7 @@ _AS_DIGIT = str.maketrans(
         "z": "2",
         "S": "5",
         "s": "5",
+        "$": "5",
         "B": "8",
         "b": "6",
         "G": "6",
@@ -41,7 +42,7 @@ def as_digits(text: str) -> str:
 
 def digit_run(text: str, lengths: tuple[int, ...]) -> str | None:
     """The digits of the token sequence that looks most like a number of one of `lengths`."""
-    tokens = re.findall(r"[0-9OoDQUIl|i!LJZzSsBbGTAgq.\-/ ]+", text)
+    tokens = re.findall(r"[0-9OoDQUIl|i!LJZzSs$BbGTAgq.\-/ ]+", text)
     for token in sorted(tokens, key=lambda t: -len(as_digits(t))):
         digits = as_digits(token)
         if len(digits) in lengths:
@@ -57,7 +58,7 @@ def digit_runs(text: str, lengths: tuple[int, ...]) -> list[str]:
     NIK makes 17 digits, of which the last 16 words are the number.
     """
     found = [digit_run(text, lengths)]
-    words = re.findall(r"[0-9OoDQUIl|i!LJZzSsBbGTAgq.\-/]+", text)
+    words = re.findall(r"[0-9OoDQUIl|i!LJZzSs$BbGTAgq.\-/]+", text)
     for size in range(len(words), 0, -1):
         for start in range(len(words) - size + 1):
             found.append(as_digits("".join(words[start : start + size])))

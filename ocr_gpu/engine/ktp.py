@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
-from ocr_gpu.engine.fields import Parsed
+from ocr_gpu.engine.fields import FREE_TEXT_FLOOR, Parsed
 from ocr_gpu.engine.ktpheader import read_header, resolve_header
 from ocr_gpu.engine.ktprows import Entry, align, split_row, value_column, value_fits
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
@@ -49,13 +49,27 @@ def parse_ktp(rows: list[Row]) -> Parsed:
             raw[key] = (entry.value, entry.confidence)
             parsed.lines_of[key] = entry.lines
     strong = {entry.key for entry in entries if entry.key}
-    parsed.landmarks = len(strong) + any("PROVINSI" in r.text.upper() for r in header)
     read_header(parsed, header)
     for key, (value, confidence) in raw.items():
         _READERS.get(key, _read_text)(parsed, key, value, confidence)
     _check_nik(parsed)
     resolve_header(parsed)
+    parsed.landmarks = len(strong) + ("province" in parsed.pending) + 2 * _nik_names_the_header(parsed)
     return parsed
+
+
+def _nik_names_the_header(parsed: Parsed) -> bool:
+    """A well-formed NIK issued in the regency the header prints: a KTP's own structure.
+
+    On a photo too soft for its labels this is what still tells a KTP: the NPWP prints
+    neither a PROVINSI header nor a regency, and a misread NIK rarely names the printed one.
+    """
+    codes = {check["code"] for check in parsed.checks}
+    return (
+        "nik" in parsed.fields
+        and "city" in parsed.fields
+        and not codes & {"nik_invalid", "nik_unreadable", "nik_regency_mismatch"}
+    )
 
 
 def _read_text(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -136,7 +150,9 @@ def _vocabulary(vocabulary: tuple[str, ...], share: float, open_ended: bool = Fa
     def read(parsed: Parsed, key: str, value: str, confidence: float) -> None:
         text = clean_value(value)
         match = closest(text, vocabulary, share)
-        if match is None and open_ended and re.fullmatch(r"[A-Z][A-Z/ .-]+", text):
+        # Kept as printed only what reads like a word, as surely as free text must be read.
+        printed = re.fullmatch(r"[A-Z][A-Z/ .-]+", text) and len(letters(text)) >= 4
+        if match is None and open_ended and printed and confidence >= FREE_TEXT_FLOOR:
             parsed.put(key, text, confidence * 0.5)
         else:
             parsed.put(key, match, confidence)

@@ -13,7 +13,7 @@ from idnumbers.nik import decode_nik
 from idnumbers.regions import printed_provinces, printed_regencies
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row, clean_value, letters
-from ocr_gpu.engine.vocab import closest, within
+from ocr_gpu.engine.vocab import MARGIN, budget, closest, near, within
 
 _PROVINCE_WORDS = ("PROVINSI", "PROPINSI")
 
@@ -38,9 +38,21 @@ def regency_name(text: str, issued: str | None = None) -> str | None:
     """
     names = printed_regencies()
     text = clean_value(text)
-    return closest(text, names, 0.2) or (
-        _the_one(within(text, names, 0.2), lambda n: issued in names[n]) if issued else None
-    )
+    if text in names:
+        return text
+    # Spellings of one regency (BATANG HARI, BATANGHARI) are one entry: judged by its nearest.
+    entries: dict[frozenset[str], tuple[int, str]] = {}
+    for distance, name in near(text, names, 0.2):
+        entries.setdefault(names[name], (distance, name))
+    ranked = sorted(entries.values())
+    allowed = budget(text, 0.2)
+    if not ranked or ranked[0][0] > allowed:
+        return None
+    if len(ranked) == 1 or (ranked[1][0] > allowed and ranked[1][0] >= ranked[0][0] + MARGIN):
+        return ranked[0][1]
+    if not issued:
+        return None
+    return _the_one([name for distance, name in ranked if distance <= allowed], lambda n: issued in names[n])
 
 
 def province_name(text: str, issued: str | None = None) -> str | None:

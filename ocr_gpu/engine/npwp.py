@@ -59,6 +59,7 @@ def parse_npwp(rows: list[Row]) -> Parsed:
         elif key == "kpp":
             parsed.landmarks += 1
             kpp_seen = True
+            parsed.lines_of["kpp"] = row.lines
             parsed.put_text(
                 "kpp", clean_value(re.sub(r"[^A-Z0-9 .\-]", "", row.text.upper())), row.confidence
             )
@@ -67,10 +68,12 @@ def parse_npwp(rows: list[Row]) -> Parsed:
             parsed.put("registered_date", parse_date(value.rpartition(":")[2] or value), row.confidence)
         elif after_number and not name_seen and word_text(row.text):
             parsed.put_text("name", word_text(row.text), row.confidence)
+            parsed.lines_of["name"] = row.lines
             name_seen = True
         elif name_seen and not kpp_seen:
             address.append(row)
     if address:
+        parsed.lines_of["address"] = [line for row in address for line in row.lines]
         text = address_text(" ".join(row.text for row in address))
         parsed.put_text("address", text, min(row.confidence for row in address))
     return parsed

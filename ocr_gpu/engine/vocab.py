@@ -9,7 +9,7 @@ regency missing from a list turned into a different, real regency.
 
 from collections.abc import Iterable
 
-_MARGIN = 2  # the runner-up must be at least this many edits farther than the match
+MARGIN = 2  # the runner-up must be at least this many edits farther than the match
 
 
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
@@ -33,7 +33,7 @@ def budget(text: str, share: float) -> int:
 
 def near(value: str, vocabulary: Iterable[str], share: float) -> list[tuple[int, str]]:
     """The entries within the edit budget of the reading, nearest first, with their distances."""
-    allowed = budget(value, share) + _MARGIN
+    allowed = budget(value, share) + MARGIN
     found = []
     for entry in vocabulary:
         distance = edit_distance(value, entry, allowed)
@@ -51,7 +51,7 @@ def closest(value: str, vocabulary: Iterable[str], share: float = 0.2) -> str | 
     found = near(value, entries, share)
     if not found or found[0][0] > budget(value, share):
         return None
-    if len(found) > 1 and (found[1][0] <= budget(value, share) or found[1][0] < found[0][0] + _MARGIN):
+    if len(found) > 1 and (found[1][0] <= budget(value, share) or found[1][0] < found[0][0] + MARGIN):
         return None
     return found[0][1]
 

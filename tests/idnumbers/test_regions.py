@@ -1,5 +1,6 @@
 """The region table, the NIK and NPWP rules: complete, Kemendagri-coded, cross-checked with stdnum."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -80,3 +81,24 @@ def test_npwp_has_15_digits_with_a_luhn_digit_or_16_since_2024() -> None:
     import datetime as dt
 
     assert is_valid_npwp(make_nik("3273", 5, dt.date(1988, 1, 2), False, 77))
+
+
+def test_the_current_codes_are_the_514_verified_against_the_kepmendagri_of_2025() -> None:
+    """SHA-256 of the 514 codes of Kepmendagri 300.2.2-2138/2025 (see regencies.dat's header).
+
+    The 26 pre-2022 Papua codes (91xx/92xx of regencies now in 93-96) are listed apart.
+    """
+    moved = {
+        code
+        for code, entry in regencies().items()
+        if code[:2] in ("91", "92")
+        and any(
+            other.name == entry.name and other.code[:2] in ("93", "94", "95", "96")
+            for other in regencies().values()
+        )
+    }
+    current = sorted(set(regencies()) - moved)
+    assert len(current) == 514 and len(moved) == 26
+    digest = hashlib.sha256(" ".join(current).encode()).hexdigest()
+    assert digest == "b0f3d975c7f2a11b4d7444b4b11027ef36e3cdb068ee1b352cfe6b1380a20bb8"
+    assert regency("1504").printed_forms() == ("KABUPATEN BATANG HARI", "KABUPATEN BATANGHARI")

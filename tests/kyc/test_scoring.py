@@ -578,6 +578,7 @@ def test_a_valid_npwp_matching_the_ktp_on_file_scores_100() -> None:
         pytest.param(npwp15()[:14], "neither 15 nor 16", id="14-digits"),
         pytest.param(NIK + "0", "neither 15 nor 16", id="17-digits"),
         pytest.param(npwp15()[:14] + "X", "neither 15 nor 16", id="not-all-digits"),
+        pytest.param("0" + with_wrong_check_digit(npwp15()), "check digit", id="16-digits-0-bad-check-digit"),
     ],
 )
 def test_an_invalid_npwp_number_costs_35(number: str, in_message: str) -> None:
@@ -594,12 +595,27 @@ def test_an_invalid_npwp_number_costs_35(number: str, in_message: str) -> None:
         pytest.param(npwp15(), id="15-digits"),
         pytest.param(npwp15("01234567", "012000"), id="15-digits-other"),
         pytest.param(NIK, id="16-digit-nik"),
+        pytest.param("0" + npwp15(), id="16-digits-0-and-the-15-digit-number"),
+        pytest.param("0" + npwp15("01234567", "012000"), id="16-digits-0-and-another"),
     ],
 )
 def test_a_valid_npwp_number_is_not_flagged(number: str) -> None:
     evaluation = score(reading("NPWP", npwp_fields(npwp=number)), ktp_on_file=ktp_fields())
 
     assert "npwp_invalid" not in codes(evaluation)
+
+
+def test_a_16_digit_npwp_of_0_and_the_old_number_is_not_taken_for_a_nik() -> None:
+    """0 + the 15-digit number is the holder's old NPWP: it is no NIK to compare or look up."""
+    asked: list[str] = []
+    card = reading("NPWP", npwp_fields(npwp="0" + npwp15()))
+
+    evaluation = score(card, ktp_on_file=ktp_fields(), nik_verified_elsewhere=asked.append)
+
+    assert "npwp_nik_mismatch" not in codes(evaluation)
+    assert "npwp_invalid" not in codes(evaluation)
+    assert asked == []
+    assert "npwp_matches_ktp" in codes(evaluation)
 
 
 def test_an_npwp_without_a_ktp_on_file_costs_10_and_cannot_match_it() -> None:

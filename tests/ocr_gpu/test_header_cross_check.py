@@ -59,3 +59,10 @@ def test_a_misread_clearly_nearest_one_name_is_corrected_and_kept_as_printed() -
     assert regency_name("KABUPATEN PANGANDARN") == "KABUPATEN PANGANDARAN"
     assert regency_name("JAKARTA SELATAN") == "JAKARTA SELATAN"
     assert regency_name("KOTA JAKARTA SELATAN") == "KOTA JAKARTA SELATAN"
+
+
+def test_a_misread_near_two_spellings_of_one_regency_is_that_regency() -> None:
+    """TOJO UNA-UNA and TOJO UNA UNA are one regency (7209): being near both is no ambiguity."""
+    assert regency_name("KABUPATEN TOJO UNA UMA") == "KABUPATEN TOJO UNA UNA"
+    assert regency_name("KABUPATEN TOJO UNA-UMA") == "KABUPATEN TOJO UNA-UNA"
+    assert regency_name("KOTA PALANGKARAYA") == "KOTA PALANGKARAYA"  # as printed

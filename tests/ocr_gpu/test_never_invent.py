@@ -1,0 +1,116 @@
+"""What an unsure or contradicted reading becomes: absent, never a wrong value. No Django, no image.
+
+Recognized lines as the detector lays them out on a 1000 x 630 card, with the readings
+Tesseract gives on soft photos; the second reader's text is given, not run.
+"""
+
+from ocr_gpu.engine.fields import Parsed
+from ocr_gpu.engine.ktp import parse_ktp
+from ocr_gpu.engine.layout import Line, group_rows
+from ocr_gpu.engine.npwp import parse_npwp
+from ocr_gpu.engine.parse import choose, parse
+from ocr_gpu.engine.secondopinion import _weigh
+from ocr_gpu.engine.verify import drop_contradicted
+
+# Synthetic: Kabupaten Dompu (5205), district 32, a man born 13-01-1964, serial 2789.
+DOMPU_NIK = "5205321301642789"
+
+
+def _rows(cells: list[tuple[str, float, float]], confidence: float = 0.9):
+    return group_rows([Line(text, confidence, x, y, x + 12 * len(text), y + 24) for text, x, y in cells])
+
+
+# Label and value rows of a photo too soft to read (what Tesseract gave on one).
+_GARBLED = [
+    (text, x, 132 + 32 * (i // 2))
+    for i, (text, x) in enumerate(
+        [
+            *[("Rakes Rea", 30), ("ANA RN AINE", 240), ("ets", 30), ("MTOM, LOL LSE", 240), ("WAR", 30)],
+            *[("Dad, at hahaa", 240), ("aa", 30), ("Pema CENERKA", 240), ("re", 30), ("WONOSARI", 240)],
+        ]
+    )
+]
+
+
+def test_a_dollar_sign_in_a_nik_is_a_5_and_the_colon_read_as_1_is_not_the_first_digit() -> None:
+    cells = [("PROVINSI NUSA TENGGARA BARAT", 300, 18), ("KABUPATEN DOMPU", 320, 52)]
+    cells += [("NIK", 30, 100), ("1 $205321301642789", 240, 100)]
+    assert parse_ktp(_rows(cells)).fields["nik"] == DOMPU_NIK
+
+
+def test_a_soft_ktp_whose_labels_are_unreadable_is_told_by_its_nik_naming_the_header() -> None:
+    """PROVINSI, the regency, and a well-formed NIK issued there: a KTP, though no label read."""
+    cells = [("PROVINSI NUSA TENGGARA BARAT", 300, 18), ("KABUPATEN DOMPU", 320, 52)]
+    cells += [("eny", 30, 100), ("1 $205321301642789", 240, 100)]
+    cells += _GARBLED
+    doc_type, parsed = parse(_rows(cells), None)
+    assert doc_type == "KTP"
+    assert parsed is not None and parsed.fields["nik"] == DOMPU_NIK
+    assert parsed.fields["city"] == "KABUPATEN DOMPU"
+
+
+def test_a_nik_issued_elsewhere_than_the_header_does_not_make_a_card_a_ktp() -> None:
+    cells = [("PROVINSI JAWA BARAT", 300, 18), ("KABUPATEN BOGOR", 320, 52)]
+    cells += [("eny", 30, 100), (f": {DOMPU_NIK}", 240, 100)]
+    cells += _GARBLED
+    assert parse(_rows(cells), None)[0] == "UNKNOWN"
+
+
+def test_an_occupation_read_as_a_scrap_is_left_out_not_kept_as_printed() -> None:
+    def occupation(text: str, confidence: float) -> str | None:
+        cells = [("NIK", 30, 100), (f": {DOMPU_NIK}", 240, 100), ("Pekerjaan", 30, 132), (text, 240, 132)]
+        return parse_ktp(_rows(cells, confidence)).fields.get("occupation")
+
+    assert occupation(": AP", 0.9) is None  # two letters are no occupation
+    assert occupation(": PEETE", 0.4) is None  # free text read unsure
+    assert occupation(": PENYULUH PERTANIAN", 0.9) == "PENYULUH PERTANIAN"  # off the list, read surely
+    assert occupation(": PETANI/PEKEBUM", 0.9) == "PETANI/PEKEBUN"  # clearly nearest one entry
+
+
+def _npwp(address: str, confidence: float):
+    cells = [("NPWP : 09.254.294.3-407.000", 60, 120), ("BUDI SANTOSO", 60, 160), (address, 60, 200)]
+    cells += [("KPP PRATAMA JAKARTA TEBET", 60, 280)]
+    return _rows(cells, confidence)
+
+
+def test_an_unsure_free_text_line_two_readers_agree_on_is_passed_on() -> None:
+    rows = _npwp("JL. MELATI NO. 12", 0.5)
+    parsed = parse_npwp(rows)
+    assert "address" not in parsed.fields  # Tesseract alone is too unsure of free text
+    line = parsed.lines_of["address"][0]
+    weighed = _weigh(parsed, "address", line, "JL MELATI NO 12", 0.9, lambda: parse_npwp(rows))
+    assert weighed.fields["address"] == "JL. MELATI NO. 12"
+
+
+def test_an_unsure_free_text_line_two_readers_read_differently_is_left_out_with_a_reason() -> None:
+    rows = _npwp("JL. MELATI NO. 12", 0.7)
+    parsed = parse_npwp(rows)
+    assert parsed.fields["address"] == "JL. MELATI NO. 12"
+    line = parsed.lines_of["address"][0]
+    weighed = _weigh(parsed, "address", line, "JL. MELATI NO. 17", 0.9, lambda: parse_npwp(rows))
+    assert "address" not in weighed.fields
+    assert "address_readers_disagree" in {check["code"] for check in weighed.checks}
+
+
+def _contradicted(confidence: float) -> Parsed:
+    cells = [("NIK", 30, 100), (f": {DOMPU_NIK}", 240, 100)]
+    cells += [("Tempat/Tgl Lahir", 30, 132), (": DOMPU, 13-01-1904", 240, 132)]
+    return parse_ktp(_rows(cells, confidence))
+
+
+def test_an_unsure_birth_date_the_nik_contradicts_is_left_out_and_says_why() -> None:
+    parsed = drop_contradicted(_contradicted(0.6))
+    assert "birth_date" not in parsed.fields
+    codes = {check["code"] for check in parsed.checks}
+    assert "birth_date_unsure" in codes and "nik_birth_date_mismatch" not in codes
+
+
+def test_a_sure_birth_date_the_nik_contradicts_stays_as_printed_with_its_check() -> None:
+    parsed = drop_contradicted(_contradicted(0.95))
+    assert parsed.fields["birth_date"] == "1904-01-13"
+    assert "nik_birth_date_mismatch" in {check["code"] for check in parsed.checks}
+
+
+def test_choose_needs_three_ktp_landmarks_without_a_hint() -> None:
+    assert choose(Parsed(landmarks=2), Parsed(), None) == "UNKNOWN"
+    assert choose(Parsed(landmarks=3), Parsed(), None) == "KTP"
