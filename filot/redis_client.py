@@ -98,6 +98,12 @@ class Breaker:
             result = function(*args, **kwargs)
         except RedisUnavailable:
             raise
+        except redis.ResponseError:
+            # An error reply (READONLY after a failover, OOM, NOSCRIPT) is still a reply:
+            # Redis is there. The caller sees the real error, and the breaker closes.
+            if answer:
+                self.succeeded()
+            raise
         except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
             if self.enabled:
                 self.trip(error)

@@ -60,3 +60,19 @@ def test_a_redis_that_answers_closes_the_breaker(settings, frozen_redis):
     time.sleep(1.05)
     assert client(settings.REDIS_URL).ping() is True  # the trial, answered
     assert not breaker.open
+
+
+def test_an_error_reply_is_an_answer_the_caller_sees_and_it_closes_the_breaker(settings, frozen_redis):
+    """READONLY after a failover, OOM, an unknown command: Redis answered. The caller
+    gets the real error, not 'Redis failed moments ago', and the breaker closes."""
+    settings.REDIS_BREAKER_SECONDS = 1
+    pooled = client(settings.REDIS_URL)
+    assert pooled.ping() is True  # its connection is made (and kept in its pool) now
+    timed_failure(client(frozen_redis).ping)
+    assert breaker.open
+    time.sleep(1.05)
+    with pytest.raises(redis.ResponseError) as raised:  # the trial, on the kept connection
+        pooled.execute_command("FILOT-NO-SUCH-COMMAND")
+    assert raised.type is redis.ResponseError
+    assert not breaker.open
+    assert pooled.ping() is True
