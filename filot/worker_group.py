@@ -43,13 +43,17 @@ def parent_pid() -> int:
 def die_with_parent(parent: int) -> None:
     """From a worker process: SIGTERM when `parent` dies, and a watchdog on its pid."""
     kernel_signals = False
+    parent_before = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         kernel_signals = libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
     threading.Thread(
         target=_watch_parent, args=(parent, kernel_signals), name="filot-parent-watch", daemon=True
     ).start()
-    if kernel_signals and os.getppid() != parent:  # it died before the prctl took effect
+    # Dead already before the prctl: the kernel will not signal, so this process does.
+    # Had it died after (the kernel's SIGTERM), a second one would be dramatiq's kill-now;
+    # in the instant between the two reads, neither signals and the watchdog's exit ends it.
+    if kernel_signals and parent_before != parent:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
