@@ -7,6 +7,7 @@ missing or malformed variable.
 """
 
 import base64
+import fcntl
 import hashlib
 import ipaddress
 import os
@@ -49,25 +50,24 @@ def embedded_secret(name: str) -> str:
     Keeping it means sessions, tokens and encrypted NIKs survive a restart of `make run`.
     """
     path = DATA_DIR / f"{name}.secret"
-    if not path.exists() or not path.read_text().strip():
-        # Processes starting together (gunicorn's, a test's subprocesses) race here: the
-        # secret is written whole to a private file of this process, then linked into
-        # place, which fails if another process got there first; its secret is the one.
-        private_data_dir()
-        draft = DATA_DIR / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        try:
-            if path.exists():  # empty: left by a run cut short before this was atomic
-                os.replace(draft, path)
-            else:
-                os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink(missing_ok=True)
-    return path.read_text().strip()
+    if path.exists() and (secret := path.read_text().strip()):
+        return secret
+    # Processes starting together (gunicorn's, a test's subprocesses) race here: one at a
+    # time, under a lock on DATA_DIR, looks again and makes the secret if it is still
+    # missing (or empty, left by a run cut short), written whole before it is renamed in.
+    private_data_dir()
+    lock = os.open(DATA_DIR, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists() or not path.read_text().strip():
+            draft = DATA_DIR / f".{name}.{os.getpid()}"
+            fd = os.open(draft, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.replace(draft, path)
+        return path.read_text().strip()
+    finally:
+        os.close(lock)  # and with it the lock
 
 
 # What this process is. OCR workers (GPU hosts) read images from storage and talk to
