@@ -92,6 +92,37 @@ def test_an_unsure_free_text_line_two_readers_read_differently_is_left_out_with_
     assert "address_readers_disagree" in {check["code"] for check in weighed.checks}
 
 
+def _weighed_address(first: str, second: str):
+    rows = _npwp(first, 0.5)
+    parsed = parse_npwp(rows)
+    return _weigh(parsed, "address", parsed.lines_of["address"][0], second, 0.9, lambda: parse_npwp(rows))
+
+
+def test_readings_with_the_same_digits_split_differently_are_no_agreement() -> None:
+    """House number 1/23 is not 12/3, RT 01/012 is not RT 010/12: the same digits, other values."""
+    for first, second in [
+        ("JL. MELATI NO. 1/23", "JL. MELATI NO. 12/3"),
+        ("JL. MELATI RT 01/012", "JL. MELATI RT 010/12"),
+        ("JL. MELATI NO. 12", "JL. MELATI NO. 1 2"),
+        ("JL. MELATI INDAH", "JL. MELATIIN DAH"),
+    ]:
+        weighed = _weighed_address(first, second)
+        assert "address" not in weighed.fields, (first, second)
+        assert "address_readers_disagree" in {check["code"] for check in weighed.checks}
+
+
+def test_readings_that_differ_only_in_spacing_case_and_marks_agree() -> None:
+    for first, second in [
+        ("JL. MELATI NO. 1/23", "JL MELATI NO 1 / 23"),
+        ("JL. MELATI NO. 1/23", "jl.melati no.1/23"),
+        ("JL. MELATI RT 01/012", "JL. MELATI RT01/012"),
+        ("JL. MA'RUF NO. 7", "JL. MARUF, NO: 7"),
+    ]:
+        weighed = _weighed_address(first, second)
+        assert weighed.fields.get("address") == first, (first, second)
+        assert not weighed.checks, (first, second)
+
+
 def _contradicted(confidence: float) -> Parsed:
     cells = [("NIK", 30, 100), (f": {DOMPU_NIK}", 240, 100)]
     cells += [("Tempat/Tgl Lahir", 30, 132), (": DOMPU, 13-01-1904", 240, 132)]
