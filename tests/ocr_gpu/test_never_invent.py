@@ -4,8 +4,12 @@ Recognized lines as the detector lays them out on a 1000 x 630 card, with the re
 Tesseract gives on soft photos; the second reader's text is given, not run.
 """
 
+import datetime as dt
+
+from idnumbers.nik import make_nik
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktp import parse_ktp
+from ocr_gpu.engine.ktpheader import regency_name
 from ocr_gpu.engine.layout import Line, group_rows
 from ocr_gpu.engine.npwp import parse_npwp
 from ocr_gpu.engine.parse import choose, parse
@@ -14,6 +18,7 @@ from ocr_gpu.engine.verify import drop_contradicted
 
 # Synthetic: Kabupaten Dompu (5205), district 32, a man born 13-01-1964, serial 2789.
 DOMPU_NIK = "5205321301642789"
+KARO_NIK = make_nik("1206", 2, dt.date(1985, 3, 1), True, 9)  # synthetic: issued in Kabupaten Karo
 
 
 def _rows(cells: list[tuple[str, float, float]], confidence: float = 0.9):
@@ -54,6 +59,20 @@ def test_a_nik_issued_elsewhere_than_the_header_does_not_make_a_card_a_ktp() -> 
     cells += [("eny", 30, 100), (f": {DOMPU_NIK}", 240, 100)]
     cells += _GARBLED
     assert parse(_rows(cells), None)[0] == "UNKNOWN"
+
+
+def test_a_header_only_the_nik_could_name_is_no_evidence_that_the_card_is_a_ktp() -> None:
+    """KARU is as near KARO as KAUR: the NIK choosing KARO is no landmark, or it would prove itself."""
+    assert regency_name("KABUPATEN KARU") is None
+    cells = [("PROVINSI SUMATERA UTARA", 300, 18), ("KABUPATEN KARU", 320, 52)]
+    cells += [("eny", 30, 100), (f": {KARO_NIK}", 240, 100)]
+    cells += _GARBLED
+    ktp = parse_ktp(_rows(cells))
+    assert ktp.fields["city"] == "KABUPATEN KARO"  # the NIK still breaks the tie on the value
+    assert parse(_rows(cells), None)[0] == "UNKNOWN"
+    # The header read as itself, the same NIK issued there: the card's own structure, a KTP.
+    cells[1] = ("KABUPATEN KARO", 320, 52)
+    assert parse(_rows(cells), None)[0] == "KTP"
 
 
 def test_an_occupation_read_as_a_scrap_is_left_out_not_kept_as_printed() -> None:
