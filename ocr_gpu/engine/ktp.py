@@ -6,7 +6,7 @@ from collections.abc import Callable
 from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import FREE_TEXT_FLOOR, Parsed
-from ocr_gpu.engine.ktpheader import read_header, resolve_header
+from ocr_gpu.engine.ktpheader import read_header, regency_name, resolve_header
 from ocr_gpu.engine.ktprows import Entry, align, split_row, value_column, value_fits
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
 from ocr_gpu.engine.nik import correct_nik
@@ -63,12 +63,15 @@ def _nik_names_the_header(parsed: Parsed) -> bool:
 
     On a photo too soft for its labels this is what still tells a KTP: the NPWP prints
     neither a PROVINSI header nor a regency, and a misread NIK rarely names the printed one.
+    Only a header that names its regency by itself counts: where the NIK chose between the
+    names a reading is equally near, the agreement is the NIK's own choice, no evidence.
     """
     codes = {check["code"] for check in parsed.checks}
     return (
         "nik" in parsed.fields
         and "city" in parsed.fields
         and not codes & {"nik_invalid", "nik_unreadable", "nik_regency_mismatch"}
+        and regency_name(parsed.pending["city"][0]) is not None
     )
 
 

@@ -38,9 +38,20 @@ _KEY_FIELDS = {
 _FREE_TEXT = ("name", "address", "village", "district", "kpp")
 
 
+def _tokens(text: str) -> list[str]:
+    """A reading's runs of letters and runs of digits, in order: apostrophes and quotes do not
+    split a word (MA'RUF is MARUF); any other mark or space separates, so does letter to digit."""
+    return re.findall(r"[A-Z]+|[0-9]+", re.sub(r"['`\"\u2018\u2019]", "", text.upper()))
+
+
 def _same_text(a: str, b: str) -> bool:
-    """Two readings of a line say the same: the same letters and digits (colons, dots and spaces aside)."""
-    return bool(a.strip()) and re.sub(r"[^A-Z0-9]", "", a.upper()) == re.sub(r"[^A-Z0-9]", "", b.upper())
+    """Two readings of a line say the same: the same letter and digit runs in the same order.
+
+    Where the marks between runs fall counts: NO. 1/23 and NO. 12/3, RT 01/012 and RT 010/12
+    have the same digits but are other values; JL.MELATI NO.12 and JL MELATI NO 12 agree.
+    """
+    tokens = _tokens(a)
+    return bool(tokens) and tokens == _tokens(b)
 
 
 def _values(parsed: Parsed, key: str) -> tuple[str, ...] | None:

@@ -4,8 +4,12 @@ Recognized lines as the detector lays them out on a 1000 x 630 card, with the re
 Tesseract gives on soft photos; the second reader's text is given, not run.
 """
 
+import datetime as dt
+
+from idnumbers.nik import make_nik
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.ktp import parse_ktp
+from ocr_gpu.engine.ktpheader import regency_name
 from ocr_gpu.engine.layout import Line, group_rows
 from ocr_gpu.engine.npwp import parse_npwp
 from ocr_gpu.engine.parse import choose, parse
@@ -14,6 +18,7 @@ from ocr_gpu.engine.verify import drop_contradicted
 
 # Synthetic: Kabupaten Dompu (5205), district 32, a man born 13-01-1964, serial 2789.
 DOMPU_NIK = "5205321301642789"
+KARO_NIK = make_nik("1206", 2, dt.date(1985, 3, 1), True, 9)  # synthetic: issued in Kabupaten Karo
 
 
 def _rows(cells: list[tuple[str, float, float]], confidence: float = 0.9):
@@ -56,6 +61,20 @@ def test_a_nik_issued_elsewhere_than_the_header_does_not_make_a_card_a_ktp() -> 
     assert parse(_rows(cells), None)[0] == "UNKNOWN"
 
 
+def test_a_header_only_the_nik_could_name_is_no_evidence_that_the_card_is_a_ktp() -> None:
+    """KARU is as near KARO as KAUR: the NIK choosing KARO is no landmark, or it would prove itself."""
+    assert regency_name("KABUPATEN KARU") is None
+    cells = [("PROVINSI SUMATERA UTARA", 300, 18), ("KABUPATEN KARU", 320, 52)]
+    cells += [("eny", 30, 100), (f": {KARO_NIK}", 240, 100)]
+    cells += _GARBLED
+    ktp = parse_ktp(_rows(cells))
+    assert ktp.fields["city"] == "KABUPATEN KARO"  # the NIK still breaks the tie on the value
+    assert parse(_rows(cells), None)[0] == "UNKNOWN"
+    # The header read as itself, the same NIK issued there: the card's own structure, a KTP.
+    cells[1] = ("KABUPATEN KARO", 320, 52)
+    assert parse(_rows(cells), None)[0] == "KTP"
+
+
 def test_an_occupation_read_as_a_scrap_is_left_out_not_kept_as_printed() -> None:
     def occupation(text: str, confidence: float) -> str | None:
         cells = [("NIK", 30, 100), (f": {DOMPU_NIK}", 240, 100), ("Pekerjaan", 30, 132), (text, 240, 132)]
@@ -90,6 +109,37 @@ def test_an_unsure_free_text_line_two_readers_read_differently_is_left_out_with_
     weighed = _weigh(parsed, "address", line, "JL. MELATI NO. 17", 0.9, lambda: parse_npwp(rows))
     assert "address" not in weighed.fields
     assert "address_readers_disagree" in {check["code"] for check in weighed.checks}
+
+
+def _weighed_address(first: str, second: str):
+    rows = _npwp(first, 0.5)
+    parsed = parse_npwp(rows)
+    return _weigh(parsed, "address", parsed.lines_of["address"][0], second, 0.9, lambda: parse_npwp(rows))
+
+
+def test_readings_with_the_same_digits_split_differently_are_no_agreement() -> None:
+    """House number 1/23 is not 12/3, RT 01/012 is not RT 010/12: the same digits, other values."""
+    for first, second in [
+        ("JL. MELATI NO. 1/23", "JL. MELATI NO. 12/3"),
+        ("JL. MELATI RT 01/012", "JL. MELATI RT 010/12"),
+        ("JL. MELATI NO. 12", "JL. MELATI NO. 1 2"),
+        ("JL. MELATI INDAH", "JL. MELATIIN DAH"),
+    ]:
+        weighed = _weighed_address(first, second)
+        assert "address" not in weighed.fields, (first, second)
+        assert "address_readers_disagree" in {check["code"] for check in weighed.checks}
+
+
+def test_readings_that_differ_only_in_spacing_case_and_marks_agree() -> None:
+    for first, second in [
+        ("JL. MELATI NO. 1/23", "JL MELATI NO 1 / 23"),
+        ("JL. MELATI NO. 1/23", "jl.melati no.1/23"),
+        ("JL. MELATI RT 01/012", "JL. MELATI RT01/012"),
+        ("JL. MA'RUF NO. 7", "JL. MARUF, NO: 7"),
+    ]:
+        weighed = _weighed_address(first, second)
+        assert weighed.fields.get("address") == first, (first, second)
+        assert not weighed.checks, (first, second)
 
 
 def _contradicted(confidence: float) -> Parsed:
