@@ -105,8 +105,9 @@ def validate_and_normalize(upload: Upload) -> NormalizedImage:
 def _decoded_and_reencoded(
     image: Image.Image, detected_type: str, limits: "_Limits"
 ) -> tuple[bytes, int, int]:
+    coefficients = _coefficient_bytes(image)  # at full size: before any reduction
     _reduce_on_decode(image, limits.decode_long_side)
-    with decode_budget.held(_decoded_bytes(image)):
+    with decode_budget.held(_decoded_bytes(image) + coefficients):
         image.load()
         ImageOps.exif_transpose(image, in_place=True)  # a copy only when it must turn
         content = _encode(image, detected_type)
@@ -127,8 +128,9 @@ def _entropy_decoded(content: bytes, mode: str, size: tuple[int, int]) -> tuple[
     with Image.open(io.BytesIO(content), formats=["JPEG"]) as stored:
         if (stored.mode, stored.size) != (mode, size):
             raise _refusal("corrupt_image")
+        coefficients = _coefficient_bytes(stored)
         stored.draft(stored.mode, (max(1, stored.width // 8), max(1, stored.height // 8)))
-        with decode_budget.held(_decoded_bytes(stored)):
+        with decode_budget.held(_decoded_bytes(stored) + coefficients):
             stored.load()
             stored.close()
     return size
@@ -398,6 +400,23 @@ def _decoded_bytes(image: Image.Image) -> int:
     else:
         per_pixel = (1 if image.mode == "P" else 4) + 4
     return image.width * image.height * per_pixel
+
+
+def _coefficient_bytes(image: Image.Image) -> int:
+    """What libjpeg holds besides the pixels: a progressive JPEG's scans each refine the
+    whole image, so it keeps every DCT coefficient of the full-size image (2 bytes each,
+    64 per block, blocks padded to whole MCUs) until the last scan, whatever the scale
+    it is decoded at; a baseline JPEG decodes one MCU row at a time (nothing to add).
+    Call it before `draft`, which shrinks `image.size`."""
+    if image.format not in ("JPEG", "MPO") or not image.info.get("progressive"):
+        return 0
+    layers = getattr(image, "layer", None) or [("", 1, 1, 0)]
+    h_max = max(max(1, layer[1]) for layer in layers)
+    v_max = max(max(1, layer[2]) for layer in layers)
+    mcu_columns = -(-image.width // (8 * h_max))
+    mcu_rows = -(-image.height // (8 * v_max))
+    blocks = sum(mcu_columns * max(1, layer[1]) * mcu_rows * max(1, layer[2]) for layer in layers)
+    return blocks * 64 * 2
 
 
 class DecodeBudget:
