@@ -5,8 +5,8 @@ container is parsed to its end so nothing can hide after the image, the pixels a
 decoded under a pixel limit, and the stored copy is upright and without metadata
 (EXIF with GPS, XMP, ICC, comments, PNG text, appended pictures). A JPEG that is
 already upright, at a size kept as it is and in plain colours is stored as its own
-image segments only (quantization and Huffman tables, frame, scans: every other
-segment dropped, the scans copied byte for byte), and those stored bytes are what is
+image segments only (the quantization and Huffman tables its scans use, frame, scans:
+every other segment and table dropped, the scans copied byte for byte), and those stored bytes are what is
 decoded (every scan, at 1/8 scale: `_entropy_decoded`); any other image is fully
 decoded and re-encoded from its pixels.
 """
@@ -105,8 +105,9 @@ def validate_and_normalize(upload: Upload) -> NormalizedImage:
 def _decoded_and_reencoded(
     image: Image.Image, detected_type: str, limits: "_Limits"
 ) -> tuple[bytes, int, int]:
+    coefficients = _coefficient_bytes(image)  # at full size: before any reduction
     _reduce_on_decode(image, limits.decode_long_side)
-    with decode_budget.held(_decoded_bytes(image)):
+    with decode_budget.held(_decoded_bytes(image) + coefficients):
         image.load()
         ImageOps.exif_transpose(image, in_place=True)  # a copy only when it must turn
         content = _encode(image, detected_type)
@@ -127,8 +128,9 @@ def _entropy_decoded(content: bytes, mode: str, size: tuple[int, int]) -> tuple[
     with Image.open(io.BytesIO(content), formats=["JPEG"]) as stored:
         if (stored.mode, stored.size) != (mode, size):
             raise _refusal("corrupt_image")
+        coefficients = _coefficient_bytes(stored)
         stored.draft(stored.mode, (max(1, stored.width // 8), max(1, stored.height // 8)))
-        with decode_budget.held(_decoded_bytes(stored)):
+        with decode_budget.held(_decoded_bytes(stored) + coefficients):
             stored.load()
             stored.close()
     return size
@@ -247,7 +249,6 @@ def _jpeg_stream_end(data: bytes, start: int) -> int:
 # The segments that make up the picture itself: SOF0-2 (baseline, extended, progressive
 # Huffman), DHT, DQT, DRI, SOS. A JPEG with any other (arithmetic coding, hierarchical
 # or lossless frames, DNL...) is re-encoded instead. APPn and COM are metadata: dropped.
-_PICTURE_SEGMENTS = frozenset({0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD, _SOS})
 _APP0, _APP14, _COM = 0xE0, 0xEE, 0xFE
 # A bare JFIF header (version 1.01, no density unit, 1:1, no thumbnail). Written only when
 # the upload had a JFIF segment, so its colour space reads exactly as before: without JFIF
@@ -269,10 +270,12 @@ def _kept_jpeg(data: bytes, image: Image.Image, decode_long_side: int) -> bytes 
 
 
 def _picture_segments(data: bytes) -> bytes | None:
-    """SOI, a bare JFIF header if the upload had one, the picture segments of the first
-    JPEG stream in their order (scans byte for byte), EOI. The container was checked
-    (_check_jpeg) before: every length here is in bounds."""
+    """SOI, a bare JFIF header if the upload had one, the frame, and before each scan
+    the tables it uses (`_TablesInForce`), then the scan byte for byte; EOI. Only the
+    first JPEG stream. The container was checked (_check_jpeg) before: every length here
+    is in bounds. None (re-encode) for anything not understood exactly."""
     kept, pos, jfif = [b"\xff\xd8"], 2, False
+    tables, frame = _TablesInForce(), None
     while True:
         while data[pos] == 0xFF:  # the marker's 0xFF and any fill bytes
             pos += 1
@@ -284,22 +287,151 @@ def _picture_segments(data: bytes) -> bytes | None:
             continue
         length = int.from_bytes(data[pos : pos + 2], "big")
         end = pos + length
-        if marker == _SOS:
+        payload = data[pos + 2 : end]
+        if marker in _FRAMES:
+            if frame is not None:
+                return None  # one frame per stream
+            frame = _frame_components(payload)
+            if frame is None:
+                return None
+            kept.append(bytes((0xFF, marker)) + data[pos:end])
+            progressive = marker == _SOF2
+        elif marker == _DQT:
+            if not tables.define_quantization(payload):
+                return None
+        elif marker == _DHT:
+            if not tables.define_huffman(payload):
+                return None
+        elif marker == _DRI:
+            if length != 4:
+                return None
+            tables.restart_interval = payload
+        elif marker == _SOS:
             found = _NEXT_MARKER.search(data, end)
             if found is None:  # _check_jpeg found the scan's end: cannot happen
                 raise _refusal("corrupt_image")
+            needed = None if frame is None else tables.for_scan(frame, payload, progressive)
+            if needed is None:
+                return None
+            kept.append(needed + bytes((0xFF, marker)) + data[pos : found.start()])
             end = found.start()
-        if marker in _PICTURE_SEGMENTS:
-            kept.append(bytes((0xFF, marker)) + data[pos:end])
         elif marker == _APP0 and data.startswith(b"JFIF\x00", pos + 2):
             jfif = True
         elif marker == _APP14 or not (0xE0 <= marker <= 0xEF or marker == _COM):
             return None  # an Adobe colour transform, or a segment we do not keep as is
         pos = end
+    if frame is None:
+        return None
     if jfif:
         kept.insert(1, _BARE_JFIF)
     kept.append(b"\xff\xd9")
     return b"".join(kept)
+
+
+_SOF2, _DHT, _DQT, _DRI = 0xC2, 0xC4, 0xDB, 0xDD
+_FRAMES = frozenset({0xC0, 0xC1, _SOF2})
+
+
+def _frame_components(payload: bytes) -> dict[int, int] | None:
+    """A frame header's components: id -> quantization table slot."""
+    if len(payload) < 6 or len(payload) != 6 + 3 * payload[5] or payload[5] == 0:
+        return None
+    components = {payload[at]: payload[at + 2] for at in range(6, len(payload), 3)}
+    if len(components) != payload[5] or max(components.values()) > 3:
+        return None
+    return components
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+class _TablesInForce:
+    """The quantization and Huffman tables defined so far, by slot, and those already
+    written to the stored copy. Before each scan only the tables that scan uses are
+    written, and only when the slot's definition differs from the one written: a table
+    no scan uses, or one redefined before its use, is not stored. libjpeg latches a
+    component's quantization table at its first scan, and takes the Huffman tables in
+    force when each scan starts; a progressive DC refinement scan uses none, its DC first
+    scans only DC tables, its AC scans only AC tables."""
+
+    def __init__(self) -> None:
+        self.quantization: dict[int, bytes] = {}
+        self.huffman: dict[tuple[int, int], bytes] = {}
+        self.restart_interval = b"\x00\x00"
+        self.written_quantization: dict[int, bytes] = {}
+        self.written_huffman: dict[tuple[int, int], bytes] = {}
+        self.written_restart_interval = b"\x00\x00"
+        self.latched: set[int] = set()
+
+    def define_quantization(self, payload: bytes) -> bool:
+        at = 0
+        while at < len(payload):
+            precision, slot = payload[at] >> 4, payload[at] & 15
+            size = 1 + 64 * (precision + 1)
+            if precision > 1 or slot > 3 or at + size > len(payload):
+                return False
+            self.quantization[slot] = payload[at : at + size]
+            at += size
+        return len(payload) > 0
+
+    def define_huffman(self, payload: bytes) -> bool:
+        at = 0
+        while at < len(payload):
+            table_class, slot = payload[at] >> 4, payload[at] & 15
+            if table_class > 1 or slot > 3 or at + 17 > len(payload):
+                return False
+            size = 17 + sum(payload[at + 1 : at + 17])
+            if size > 17 + 256 or at + size > len(payload):
+                return False
+            self.huffman[table_class, slot] = payload[at : at + size]
+            at += size
+        return len(payload) > 0
+
+    def for_scan(self, frame: dict[int, int], header: bytes, progressive: bool) -> bytes | None:
+        """The segments to write before this scan; None when it uses a table never defined."""
+        count = header[0] if header else 0
+        if not 1 <= count <= 4 or len(header) != 1 + 2 * count + 3:
+            return None
+        start, refining = header[1 + 2 * count], header[3 + 2 * count] >> 4
+        quantization, huffman = [], []
+        for at in range(1, 1 + 2 * count, 2):
+            component, dc, ac = header[at], header[at + 1] >> 4, header[at + 1] & 15
+            if component not in frame or dc > 3 or ac > 3:
+                return None
+            if component not in self.latched:
+                self.latched.add(component)
+                quantization.append(frame[component])
+            if not progressive:
+                huffman += [(0, dc), (1, ac)]
+            elif start == 0 and refining == 0:
+                huffman.append((0, dc))
+            elif start > 0:
+                huffman.append((1, ac))
+        written = b""
+        quantization_tables = self._to_write(quantization, self.quantization, self.written_quantization)
+        huffman_tables = self._to_write(huffman, self.huffman, self.written_huffman)
+        if quantization_tables is None or huffman_tables is None:
+            return None
+        if quantization_tables:
+            written += _segment(_DQT, quantization_tables)
+        if huffman_tables:
+            written += _segment(_DHT, huffman_tables)
+        if self.restart_interval != self.written_restart_interval:
+            written += _segment(_DRI, self.restart_interval)
+            self.written_restart_interval = self.restart_interval
+        return written
+
+    @staticmethod
+    def _to_write(slots: list, defined: dict, written: dict) -> bytes | None:
+        tables = []
+        for slot in dict.fromkeys(slots):  # each once, in order
+            if slot not in defined:
+                return None
+            if written.get(slot) != defined[slot]:
+                written[slot] = defined[slot]
+                tables.append(defined[slot])
+        return b"".join(tables)
 
 
 # --- PNG: walk the chunks to IEND; nothing may follow it ---
@@ -398,6 +530,23 @@ def _decoded_bytes(image: Image.Image) -> int:
     else:
         per_pixel = (1 if image.mode == "P" else 4) + 4
     return image.width * image.height * per_pixel
+
+
+def _coefficient_bytes(image: Image.Image) -> int:
+    """What libjpeg holds besides the pixels: a progressive JPEG's scans each refine the
+    whole image, so it keeps every DCT coefficient of the full-size image (2 bytes each,
+    64 per block, blocks padded to whole MCUs) until the last scan, whatever the scale
+    it is decoded at; a baseline JPEG decodes one MCU row at a time (nothing to add).
+    Call it before `draft`, which shrinks `image.size`."""
+    if image.format not in ("JPEG", "MPO") or not image.info.get("progressive"):
+        return 0
+    layers = getattr(image, "layer", None) or [("", 1, 1, 0)]
+    h_max = max(max(1, layer[1]) for layer in layers)
+    v_max = max(max(1, layer[2]) for layer in layers)
+    mcu_columns = -(-image.width // (8 * h_max))
+    mcu_rows = -(-image.height // (8 * v_max))
+    blocks = sum(mcu_columns * max(1, layer[1]) * mcu_rows * max(1, layer[2]) for layer in layers)
+    return blocks * 64 * 2
 
 
 class DecodeBudget:

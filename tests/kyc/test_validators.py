@@ -4,6 +4,7 @@ Every input is built here with Pillow or by hand; codes are asserted, not messag
 
 import hashlib
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -242,6 +243,102 @@ def test_a_progressive_jpeg_is_kept_with_all_its_scans() -> None:
     assert result.content.count(b"\xff\xda") == original.count(b"\xff\xda") > 1
     with Image.open(io.BytesIO(result.content)) as stored, Image.open(io.BytesIO(original)) as source:
         assert stored.mode == "L" and stored.tobytes() == source.tobytes()
+
+
+def huffman_table(table_class: int, slot: int, values: bytes) -> bytes:
+    """One DHT entry: every value given a 16-bit code (a valid table, up to 255 values)."""
+    return bytes((table_class << 4 | slot, *([0] * 15), len(values))) + values
+
+
+def quantization_table(slot: int, values: bytes) -> bytes:
+    return bytes((slot,)) + values.ljust(64, b"!")[:64]
+
+
+def table_segments(jpeg: bytes) -> list[bytes]:
+    """The JPEG's own DQT and DHT segments (before its first scan), whole."""
+    segments, pos = [], 2
+    while jpeg[pos + 1] != 0xDA:
+        end = pos + 2 + int.from_bytes(jpeg[pos + 2 : pos + 4], "big")
+        if jpeg[pos + 1] in (0xC4, 0xDB):
+            segments.append(jpeg[pos:end])
+        pos = end
+    return segments
+
+
+def scans(jpeg: bytes) -> list[bytes]:
+    """Each scan (its SOS header and coded data), as the bytes run to the next marker."""
+    found, pos = [], jpeg.find(b"\xff\xda")
+    while pos != -1:
+        end = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]").search(jpeg, pos + 2)
+        assert end is not None
+        found.append(jpeg[pos : end.start()])
+        pos = jpeg.find(b"\xff\xda", end.start())
+    return found
+
+
+def assert_kept_pixel_for_pixel(result_content: bytes, plain: bytes) -> None:
+    kept_scans = scans(result_content)
+    assert kept_scans == scans(plain)  # every scan, byte for byte
+    assert result_content.endswith(kept_scans[-1] + b"\xff\xd9")
+    with Image.open(io.BytesIO(result_content)) as stored, Image.open(io.BytesIO(plain)) as source:
+        assert (stored.mode, stored.size) == (source.mode, source.size)
+        assert stored.tobytes() == source.tobytes()
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_tables_no_scan_uses_are_not_stored(progressive: bool) -> None:
+    plain = encoded("JPEG", picture((640, 400)), quality=90, progressive=progressive)
+    original = with_segments(
+        plain,
+        jpeg_segment(0xC4, huffman_table(1, 3, b"secret in an unused AC table")),
+        jpeg_segment(0xC4, huffman_table(0, 2, b"secret in an unused DC table" * 9)),
+        jpeg_segment(0xDB, quantization_table(3, b"secret in an unused quantization slot")),
+        # Unused tables sharing one segment with each other.
+        jpeg_segment(0xDB, quantization_table(2, b"secret q2") + quantization_table(3, b"secret q3")),
+    )
+
+    result = validate_and_normalize(upload(original))
+
+    assert b"secret" not in result.content
+    assert_kept_pixel_for_pixel(result.content, plain)
+    assert len(result.content) <= len(plain)
+
+
+def test_a_table_redefined_before_any_scan_uses_it_is_stored_in_its_last_definition_only() -> None:
+    plain = encoded("JPEG", picture((640, 400)), quality=90)
+    own_tables = table_segments(plain)
+    assert len(own_tables) >= 2
+    sos = plain.index(b"\xff\xda")
+    # Slots 0 and 1 first defined with text (the image's own tables then replace them),
+    # and the image's own tables repeated twenty times more just before the scan.
+    original = with_segments(
+        plain[:sos] + b"".join(own_tables) * 20 + plain[sos:],
+        jpeg_segment(0xDB, quantization_table(0, b"secret q0") + quantization_table(1, b"secret q1")),
+        jpeg_segment(0xC4, huffman_table(0, 0, b"secret dc0") + huffman_table(1, 0, b"secret ac0")),
+        jpeg_segment(0xC4, huffman_table(0, 1, b"secret dc1") + huffman_table(1, 1, b"secret ac1")),
+    )
+
+    result = validate_and_normalize(upload(original))
+
+    assert b"secret" not in result.content
+    assert_kept_pixel_for_pixel(result.content, plain)
+    assert len(result.content) <= len(plain)
+    assert result.content.count(b"\xff\xdb") == 1 and result.content.count(b"\xff\xc4") == 1
+
+
+def test_a_scan_using_a_table_never_defined_is_reencoded() -> None:
+    plain = encoded("JPEG", picture((640, 400)), quality=90)
+    without_huffman = plain
+    for segment in table_segments(plain):
+        if segment[1] == 0xC4:
+            without_huffman = without_huffman.replace(segment, b"", 1)
+    # libjpeg falls back to its standard tables; a kept copy is refused on doubt instead.
+    try:
+        result = validate_and_normalize(upload(without_huffman))
+    except ValidationError as error:
+        assert error.code == "corrupt_image"
+        return
+    assert not result.content.endswith(without_huffman[without_huffman.index(b"\xff\xda") :])
 
 
 def test_the_pictures_appended_to_a_multi_picture_jpeg_are_not_stored() -> None:
