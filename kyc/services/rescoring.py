@@ -7,6 +7,10 @@ rejected (or a retake asked, when only the photo is at fault), in between it sta
 the human already asked. A decision is two audited transitions by the system
 (`needs_review → needs_review` with the new score, then the decision), and
 `document_left_review` closes the document's review in the same transaction.
+
+The re-score runs after the KTP's transaction commits, one NPWP per transaction, locking
+the NPWP, then the `Applicant` row, then the applicant's advisory lock: the order of an
+ingestion and of a reviewer's or BULI2's decision, so none of them deadlock.
 """
 
 import uuid
@@ -19,7 +23,7 @@ from django.db import transaction
 from filot import metrics
 from kyc import scoring
 from kyc.integrations.resubmission import retake_hint_for
-from kyc.models import DocType, Document, OcrResult, Status
+from kyc.models import Applicant, DocType, Document, OcrResult, Status
 from kyc.services.audit import apply_transition, lock_document
 from kyc.signals import document_left_review
 
@@ -29,9 +33,12 @@ _NOT_ON_FILE = (Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED)
 
 
 def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
-    """Re-score the applicant's NPWPs waiting for a human, inside the KTP's deciding
-    transaction (its reading is saved, its outcome recorded). Returns the re-scored ones."""
-    if ktp.doc_type != DocType.KTP or ktp.status in _NOT_ON_FILE:
+    """Re-score the applicant's NPWPs waiting for a human, once the KTP's deciding
+    transaction has committed (`decisions.decide_document` registers it on commit, and a
+    redelivered message of the decided KTP runs it again), each NPWP in its own
+    transaction. Returns the re-scored ones."""
+    status = Document.objects.filter(pk=ktp.pk).values_list("status", flat=True).first()
+    if ktp.doc_type != DocType.KTP or status is None or status in _NOT_ON_FILE:
         return []
     waiting = Document.objects.filter(
         owner_id=ktp.owner_id, doc_type=DocType.NPWP, status=Status.NEEDS_REVIEW
@@ -46,7 +53,11 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
     from kyc.services.decisions import scoring_inputs
 
     with transaction.atomic():
+        # The order of every path: the document, the `Applicant` row (which each audited
+        # transition locks, kyc.integrations.events), then the applicant's advisory lock
+        # (`scoring_inputs`).
         document = lock_document(document_id)
+        Applicant.objects.select_for_update().filter(user_id=document.owner_id).first()
         reading = OcrResult.objects.filter(document_id=document.pk).first()
         if document.status != Status.NEEDS_REVIEW or reading is None:
             return None

@@ -9,12 +9,14 @@ from django.db import connection, transaction
 
 from filot.errors import Conflict
 from idnumbers.nik import make_nik
-from kyc.models import DocumentTransition, Profile, Status
+from kyc.integrations.applicants import overall_status
+from kyc.models import Applicant, DocumentTransition, Profile, Status
 from reviews import services as review_services
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewEvent
 from reviews.services import SYSTEM, Actor, ensure_reviewer
 from tests.conftest import PASSWORD
 from tests.kyc.decided import BIRTH, NAME, decide_reading, ktp_reading, npwp_reading
+from tests.kyc.integrator import key_client, new_api_key, new_applicant
 
 
 @pytest.fixture
@@ -211,9 +213,12 @@ def race_ktp_against_reviewer(owner: object, nik: str, review_id: object, user: 
             done.wait(5)
         with transaction.atomic():  # its work's own atomic blocks commit with this one
             outcomes[name] = work()
-            if first == name:
+            if first == name == "reviewer":
                 done.set()
                 time.sleep(0.3)  # the other side now waits on a lock this one holds
+        # The KTP's re-score of the NPWP runs once its transaction commits: "ktp" first
+        # is done only then.
+        done.set()
 
     def ingest_ktp() -> object:
         return decide_reading(owner, ktp_reading(nik=nik)).status
@@ -303,3 +308,38 @@ def test_a_reviewer_approving_an_npwp_its_rescore_approved_is_told_it_was_decide
         review_id=review.pk, decision="approve", reason="checked", actor=review_services.BULI2
     )
     assert [action for action, _, _ in review_actions(npwp)] == ["opened", "claimed", "completed"]
+
+
+def api_key_applicant(external_id: str) -> object:
+    """An applicant made through the integrator API: the owner has an `Applicant` row,
+    which every status change of their documents locks (kyc.integrations.events)."""
+    created = new_applicant(key_client(new_api_key(f"Key {external_id}")), external_id=external_id)
+    owner = Applicant.objects.get(pk=created["id"]).user
+    Profile.objects.filter(user=owner).update(full_name=NAME, date_of_birth=BIRTH)
+    return owner
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rescore_racing_a_reviewer_on_an_api_key_applicants_npwp_never_deadlocks(settings) -> None:
+    """The KTP's ingestion locks the `Applicant` row before the NPWP is re-scored, the
+    reviewer's decision locks the NPWP before the `Applicant` row: released together,
+    round after round, neither side fails and the NPWP has one decision, one trail."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    for round_ in range(6):
+        owner = api_key_applicant(f"racer-{round_}")
+        nik = make_nik("3171", 1, BIRTH, female=False, serial=300 + round_)
+        npwp = decide_reading(owner, npwp_reading(low=("name",), nik=nik))
+        review = review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
+
+        outcomes = race_ktp_against_reviewer(owner, nik, review.pk, user, "none")  # no error: no deadlock
+
+        assert outcomes["ktp"] == Status.AUTO_APPROVED
+        npwp.refresh_from_db()
+        decisions = [row for row in transitions(npwp) if row[1] in (Status.APPROVED, Status.REJECTED)]
+        completed = ReviewEvent.objects.filter(review=review, action="completed")
+        assert len(decisions) == 1 and completed.count() == 1
+        assert completed.get().actor_kind == decisions[0][2]
+        expected = Status.REJECTED if outcomes["reviewer"] == "decided" else Status.APPROVED
+        assert npwp.status == expected
+        assert Applicant.objects.get(user=owner).status == overall_status(user=owner)
