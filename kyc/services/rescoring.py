@@ -1,10 +1,11 @@
 """Scoring a document again when new evidence arrives: an applicant's KTP decided after
 their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NIK).
 
-The new score decides as a first score would (`scoring.decide` with the same
-thresholds): above `KYC_APPROVE_ABOVE` the NPWP is approved, below `KYC_REJECT_BELOW`
+When that KTP passed (`auto_approved` or `approved`), the new score decides as a first
+score would (`scoring.decide` with the same thresholds): above `KYC_APPROVE_ABOVE` the NPWP is approved, below `KYC_REJECT_BELOW`
 rejected (or a retake asked, when only the photo is at fault), in between it stays with
-the human already asked. A decision is two audited transitions by the system
+the human already asked; a KTP still in review or asked again leaves the re-scored NPWP
+with the human whatever its score. A decision is two audited transitions by the system
 (`needs_review → needs_review` with the new score, then the decision), and
 `document_left_review` closes the document's review in the same transaction.
 
@@ -30,6 +31,9 @@ from kyc.signals import document_left_review
 log = structlog.get_logger(__name__)
 # A KTP in these statuses is not on file for checking an NPWP (see decisions._ktp_fields_on_file).
 _NOT_ON_FILE = (Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED)
+# Only a KTP that passed lets the re-score decide the NPWP; one still in review or asked
+# again leaves the re-scored NPWP with the human.
+_DECIDED_KTP = (Status.AUTO_APPROVED, Status.APPROVED)
 
 
 def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
@@ -72,7 +76,10 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
         apply_transition(
             document, lambda doc: doc.rescore(score=evaluation.score, reasons=reasons), reason=rescored
         )
-        outcome = _decide(document, evaluation, rescored)
+        if _ktp_on_file_status(document) in _DECIDED_KTP:
+            outcome = _decide(document, evaluation, rescored)
+        else:  # the KTP itself waits for a human (or a retake): so does the NPWP's decision
+            outcome = Status.NEEDS_REVIEW
     log.info(
         "document_rescored",
         document_id=str(document.id),
@@ -106,6 +113,20 @@ def _decide(document: Document, evaluation: scoring.Evaluation, rescored: str) -
     status = document.status
     transaction.on_commit(lambda: metrics.record_decision(outcome=status))
     return status
+
+
+def _ktp_on_file_status(document: Document) -> str | None:
+    """The status of the KTP the NPWP was just scored against: the applicant's most recent
+    one not rejected (the choice of `decisions._ktp_fields_on_file`)."""
+    return (
+        OcrResult.objects.filter(
+            document__owner_id=document.owner_id, document__doc_type=DocType.KTP, doc_type="KTP"
+        )
+        .exclude(document__status__in=_NOT_ON_FILE)
+        .order_by("-created_at")
+        .values_list("document__status", flat=True)
+        .first()
+    )
 
 
 def _contract(reading: OcrResult) -> dict:

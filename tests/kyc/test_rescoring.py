@@ -96,17 +96,17 @@ def test_an_npwp_rescored_between_the_thresholds_stays_with_its_reviewer(declare
 
 
 def test_an_npwp_rescored_below_the_threshold_is_rejected_and_a_claim_on_it_ends(declared, settings) -> None:
-    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 60
     npwp = decide_reading(declared, npwp_reading(low=("name",)))
     user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
     review_services.claim_review(review_id=npwp.manual_review.pk, user=user)
     other = make_nik("3171", 1, BIRTH, female=False, serial=77)
-    # A KTP in another name and with another NIK: 82 + 10 - 30 - 35 = 27 < 35.
-    decide_reading(declared, ktp_reading(name="SITI RAHMAWATI", nik=other))
+    # A KTP that passes, with another NIK than the NPWP16: 82 + 10 - 35 = 57 < 60.
+    assert decide_reading(declared, ktp_reading(nik=other)).status == Status.AUTO_APPROVED
 
     npwp.refresh_from_db()
-    assert (npwp.status, npwp.score) == (Status.REJECTED, 27)
-    assert {"npwp_name_mismatch", "npwp_nik_mismatch"} <= codes(npwp)
+    assert (npwp.status, npwp.score) == (Status.REJECTED, 57)
+    assert "npwp_nik_mismatch" in codes(npwp)
     assert transitions(npwp)[-2:] == [
         ("needs_review", "needs_review", "system"),
         ("needs_review", "rejected", "system"),
@@ -153,6 +153,34 @@ def test_a_ktp_in_another_name_than_the_npwp_lowers_its_score(declared) -> None:
     npwp.refresh_from_db()
     assert {"npwp_name_mismatch"} <= codes(npwp)
     assert npwp.score == 82 + 10 - 30
+
+
+@pytest.mark.parametrize(
+    ("ktp", "would_be"),
+    [
+        ({"valid_until": "2020-01-01"}, 92),  # an expired KTP (-15, 85): its reviewer decides it
+        ({"name": "SITI RAHMAWATI", "nik": make_nik("3171", 1, BIRTH, female=False, serial=77)}, 27),
+    ],
+)
+def test_an_npwp_rescored_against_a_ktp_still_in_review_stays_with_the_human(
+    declared, settings, ktp, would_be
+) -> None:
+    """A decisive new score (92 above 85, 27 below 35) does not decide the NPWP while the
+    KTP it was checked against waits for a human itself: re-scored, audited, still open."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    assert decide_reading(declared, ktp_reading(**ktp)).status == Status.NEEDS_REVIEW
+
+    npwp.refresh_from_db()
+    assert (npwp.status, npwp.score) == (Status.NEEDS_REVIEW, would_be)
+    assert "no_ktp_on_file" not in codes(npwp)
+    assert transitions(npwp)[-1] == ("needs_review", "needs_review", "system")
+    assert (
+        f"82 -> {would_be}"
+        in DocumentTransition.objects.filter(document=npwp).order_by("at", "id").last().reason
+    )
+    assert ManualReview.objects.get(document=npwp).state == "open"
+    assert review_actions(npwp) == [("opened", "open", "system")]
 
 
 def test_a_rejected_ktp_or_a_decided_npwp_changes_nothing(declared, bob) -> None:
