@@ -2,11 +2,12 @@
 their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NIK).
 
 When that KTP passed (`auto_approved` or `approved`), the new score decides as a first
-score would (`scoring.decide` with the same thresholds): above `KYC_APPROVE_ABOVE` the NPWP is approved, below `KYC_REJECT_BELOW`
-rejected (or a retake asked, when only the photo is at fault), in between it stays with
-the human already asked; a KTP still in review or asked again leaves the re-scored NPWP
-with the human whatever its score. A decision is two audited transitions by the system
-(`needs_review → needs_review` with the new score, then the decision), and
+score would (`scoring.decide` with the same thresholds): above `KYC_APPROVE_ABOVE` the
+NPWP is approved, below `KYC_REJECT_BELOW` rejected (or a retake asked, when only the
+photo is at fault), in between it stays with the human already asked; a KTP still in
+review or asked again leaves the re-scored NPWP with the human whatever its score.
+A decision is two audited transitions by the system (`needs_review → needs_review` with
+the new score, then the decision), and
 `document_left_review` closes the document's review in the same transaction.
 
 The re-score runs after the KTP's transaction commits, one NPWP per transaction, locking
