@@ -35,6 +35,10 @@ _NOT_ON_FILE = (Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED)
 # Only a KTP that passed lets the re-score decide the NPWP; one still in review or asked
 # again leaves the re-scored NPWP with the human.
 _DECIDED_KTP = (Status.AUTO_APPROVED, Status.APPROVED)
+# A re-score's decision in `filot_decisions` (contract labels): the system's outcomes,
+# never a reviewer's `approved`/`rejected`; a retake asked is `resubmission_requested`
+# as when the first score asks it.
+_AUTOMATED_OUTCOME = {Status.APPROVED: Status.AUTO_APPROVED, Status.REJECTED: Status.AUTO_REJECTED}
 
 
 def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
@@ -112,7 +116,9 @@ def _decide(document: Document, evaluation: scoring.Evaluation, rescored: str) -
     apply_transition(document, decide, reason=verdict)
     document_left_review.send(sender=Document, document=document, reason=f"{verdict} ({rescored})")
     status = document.status
-    transaction.on_commit(lambda: metrics.record_decision(outcome=status))
+    # The system decided, not a human: counted under the scorer's own outcomes.
+    counted = _AUTOMATED_OUTCOME.get(status, status)
+    transaction.on_commit(lambda: metrics.record_decision(outcome=counted))
     return status
 
 

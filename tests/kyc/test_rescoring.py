@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
+from prometheus_client import REGISTRY
 
 from filot.errors import Conflict
 from idnumbers.nik import make_nik
@@ -371,3 +372,23 @@ def test_a_rescore_racing_a_reviewer_on_an_api_key_applicants_npwp_never_deadloc
         expected = Status.REJECTED if outcomes["reviewer"] == "decided" else Status.APPROVED
         assert npwp.status == expected
         assert Applicant.objects.get(user=owner).status == overall_status(user=owner)
+
+
+def decisions_counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("filot_decisions_total", {"outcome": outcome}) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_by_the_rescore_is_counted_as_automated_not_as_a_humans(make_user, settings) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    owner = make_user("counted@example.com")
+    Profile.objects.filter(user=owner).update(full_name=NAME, date_of_birth=BIRTH)
+    npwp = decide_reading(owner, npwp_reading(low=("name",)))
+    before = {outcome: decisions_counted(outcome) for outcome in ("approved", "auto_approved")}
+
+    decide_reading(owner, ktp_reading())  # commits: the KTP auto-approved, then the NPWP re-scored
+
+    npwp.refresh_from_db()
+    assert npwp.status == Status.APPROVED
+    assert decisions_counted("approved") - before["approved"] == 0  # no human decided
+    assert decisions_counted("auto_approved") - before["auto_approved"] == 2  # the KTP and the NPWP
