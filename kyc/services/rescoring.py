@@ -4,11 +4,12 @@ their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NI
 When that KTP passed (`auto_approved` or `approved`), the new score decides as a first
 score would (`scoring.decide` with the same thresholds): above `KYC_APPROVE_ABOVE` the
 NPWP is approved, below `KYC_REJECT_BELOW` rejected (or a retake asked, when only the
-photo is at fault), in between it stays with the human already asked; a KTP still in
-review or asked again leaves the re-scored NPWP with the human whatever its score.
-A decision is two audited transitions by the system (`needs_review → needs_review` with
-the new score, then the decision), and
-`document_left_review` closes the document's review in the same transaction.
+photo is at fault), in between it stays with the human already asked. A KTP still in
+review or asked again leaves the re-scored NPWP with the human whatever its score, as
+does a review forwarded to BULI2 (a receiver of `kyc.signals.document_decision_held`:
+BULI2 decides it). A decision is two audited transitions by the system (`needs_review →
+needs_review` with the new score, then the decision), and `document_left_review` closes
+the document's review in the same transaction.
 
 The re-score runs after the KTP's transaction commits, one NPWP per transaction, locking
 the NPWP, then the `Applicant` row, then the applicant's advisory lock: the order of an
@@ -27,7 +28,7 @@ from kyc import scoring
 from kyc.integrations.resubmission import retake_hint_for
 from kyc.models import Applicant, DocType, Document, OcrResult, Status
 from kyc.services.audit import apply_transition, lock_document
-from kyc.signals import document_left_review
+from kyc.signals import document_decision_held, document_left_review
 
 log = structlog.get_logger(__name__)
 # A KTP in these statuses is not on file for checking an NPWP (see decisions._ktp_fields_on_file).
@@ -81,10 +82,13 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
         apply_transition(
             document, lambda doc: doc.rescore(score=evaluation.score, reasons=reasons), reason=rescored
         )
-        if _ktp_on_file_status(document) in _DECIDED_KTP:
-            outcome = _decide(document, evaluation, rescored)
-        else:  # the KTP itself waits for a human (or a retake): so does the NPWP's decision
+        held = _decision_held(document)
+        outcome: str
+        if held:
             outcome = Status.NEEDS_REVIEW
+            log.info("document_rescore_decision_held", document_id=str(document.id), why=held)
+        else:
+            outcome = _decide(document, evaluation, rescored)
     log.info(
         "document_rescored",
         document_id=str(document.id),
@@ -120,6 +124,16 @@ def _decide(document: Document, evaluation: scoring.Evaluation, rescored: str) -
     counted = _AUTOMATED_OUTCOME.get(status, status)
     transaction.on_commit(lambda: metrics.record_decision(outcome=counted))
     return status
+
+
+def _decision_held(document: Document) -> str:
+    """Why the system must not decide the re-scored document ('' when it may): its KTP
+    has not passed (it waits for a human itself, or for a retake), or another app holds
+    the decision (`document_decision_held`: a review forwarded to BULI2)."""
+    if _ktp_on_file_status(document) not in _DECIDED_KTP:
+        return "the KTP it was checked against has not passed"
+    replies = document_decision_held.send(sender=Document, document=document)
+    return next((reply for _, reply in replies if isinstance(reply, str) and reply), "")
 
 
 def _ktp_on_file_status(document: Document) -> str | None:

@@ -392,3 +392,26 @@ def test_a_decision_by_the_rescore_is_counted_as_automated_not_as_a_humans(make_
     assert npwp.status == Status.APPROVED
     assert decisions_counted("approved") - before["approved"] == 0  # no human decided
     assert decisions_counted("auto_approved") - before["auto_approved"] == 2  # the KTP and the NPWP
+
+
+def test_an_npwp_whose_review_is_forwarded_to_buli2_is_rescored_but_left_to_buli2(declared, settings) -> None:
+    """BULI2 holds the case (there is no withdraw call): the re-score records the new
+    score, the review stays forwarded, and BULI2's decision is the one taken."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    review = ManualReview.objects.get(document=npwp)
+    review.forward(buli2_review_id="buli2-case-1")
+    review.save()
+    decide_reading(declared, ktp_reading())  # 92 > 85: would approve it
+
+    npwp.refresh_from_db()
+    assert (npwp.status, npwp.score) == (Status.NEEDS_REVIEW, 92)
+    assert transitions(npwp)[-1] == ("needs_review", "needs_review", "system")
+    review.refresh_from_db()
+    assert review.state == "forwarded" and review.decided_by_kind == ""
+    review_services.complete_manual_review(
+        review_id=review.pk, decision="reject", reason="altered_or_fake", actor=review_services.BULI2
+    )
+    npwp.refresh_from_db()
+    assert npwp.status == Status.REJECTED
+    assert [row[2] for row in transitions(npwp) if row[1] in (Status.APPROVED, Status.REJECTED)] == ["buli2"]
