@@ -1,21 +1,28 @@
 """An NPWP sent to a human before the applicant's KTP arrived is re-scored against it."""
 
+import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from prometheus_client import REGISTRY
 
 from filot.errors import Conflict
 from idnumbers.nik import make_nik
+from kyc import scoring, services
+from kyc.crypto import seal_for_ring
 from kyc.integrations.applicants import overall_status
-from kyc.models import Applicant, DocumentTransition, Profile, Status
+from kyc.models import Applicant, Document, DocumentTransition, Profile, Status
 from reviews import services as review_services
 from reviews.models import WORKABLE_STATES, ManualReview, ReviewEvent
 from reviews.services import SYSTEM, Actor, ensure_reviewer
 from tests.conftest import PASSWORD
+from tests.factories import document_row
 from tests.kyc.decided import BIRTH, NAME, decide_reading, ktp_reading, npwp_reading
 from tests.kyc.integrator import key_client, new_api_key, new_applicant
 
@@ -415,3 +422,38 @@ def test_an_npwp_whose_review_is_forwarded_to_buli2_is_rescored_but_left_to_buli
     npwp.refresh_from_db()
     assert npwp.status == Status.REJECTED
     assert [row[2] for row in transitions(npwp) if row[1] in (Status.APPROVED, Status.REJECTED)] == ["buli2"]
+
+
+def test_a_redelivered_message_of_a_decided_ktp_rescores_what_a_dead_worker_left(
+    declared, settings, django_capture_on_commit_callbacks
+) -> None:
+    """The worker committed the KTP's decision and died before its after-commit re-score
+    (here: the commit hooks of a test transaction never run). The unacked message comes
+    back; its duplicate changes nothing on the KTP and re-scores the waiting NPWP."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    npwp = decide_reading(declared, npwp_reading(low=("name",)))
+    reading = ktp_reading()
+    ktp = document_row(declared, doc_type="KTP", storage_key=f"documents/{declared.pk}/{uuid.uuid4()}/a.jpeg")
+    services.transition_document(
+        document_id=ktp.id, apply=lambda d: d.start_processing(), actor_kind="system"
+    )
+    folder = ktp.storage_key.rsplit("/", 1)[0]
+    key = default_storage.save(
+        f"{folder}/reading.json", ContentFile(seal_for_ring(json.dumps(reading).encode()))
+    )
+    with transaction.atomic():  # the first delivery: decided, committed, the re-score never ran
+        locked = services.lock_document(ktp.id)
+        services.save_reading(document=locked, reading=reading, reading_key=key)
+        evaluation = scoring.evaluate(
+            reading=reading, declared_type="KTP", **services.scoring_inputs(document=locked)
+        )
+        services.decide_document(document=locked, evaluation=evaluation)
+    npwp.refresh_from_db()
+    assert (npwp.status, npwp.score) == (Status.NEEDS_REVIEW, 82)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the redelivery, committing
+        assert services.ingest_reading(document_id=str(ktp.id), reading_key=key) is None
+
+    npwp.refresh_from_db()
+    assert (npwp.status, npwp.score) == (Status.APPROVED, 92)
+    assert Document.objects.get(pk=ktp.id).status == Status.AUTO_APPROVED
