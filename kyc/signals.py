@@ -15,6 +15,13 @@ document to a decision no reviewer took (a re-score made the score decisive:
 kyc.services.rescoring), with `sender=Document`, `document=<the locked Document>` and
 `reason=<why>`; the document's new status says what was decided. The reviews app closes
 the document's review in the same transaction (completed, or failed for a retake).
+
+`document_decision_held` is sent inside a re-score's transaction, before the system
+would decide a `needs_review` document on its new score, with `sender=Document` and
+`document=<the locked Document>`. A receiver returning a reason (a non-empty string)
+holds the decision: the new score is recorded, the document stays in `needs_review` for
+whoever has it. The reviews app holds it while the review is forwarded to BULI2 (which
+decides it; there is no call to withdraw a case from BULI2).
 """
 
 from django.dispatch import Signal
@@ -22,3 +29,4 @@ from django.dispatch import Signal
 document_needs_review = Signal()
 personal_data_removed = Signal()
 document_left_review = Signal()
+document_decision_held = Signal()

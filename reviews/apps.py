@@ -16,13 +16,21 @@ class ReviewsConfig(AppConfig):
         from django.conf import settings
 
         from kyc.models import Document
-        from kyc.signals import document_left_review, document_needs_review, personal_data_removed
+        from kyc.signals import (
+            document_decision_held,
+            document_left_review,
+            document_needs_review,
+            personal_data_removed,
+        )
 
         document_needs_review.connect(
             _open_review, sender=Document, dispatch_uid="reviews.open_manual_review"
         )
         document_left_review.connect(
             _close_review, sender=Document, dispatch_uid="reviews.close_review_of_decided_document"
+        )
+        document_decision_held.connect(
+            _hold_decision, sender=Document, dispatch_uid="reviews.review_holds_decision"
         )
         personal_data_removed.connect(
             _scrub_reviews, sender=Document, dispatch_uid="reviews.scrub_review_records"
@@ -50,6 +58,12 @@ def _close_review(sender: object, document: "Document", reason: str = "", **kwar
     from reviews.services.workflow import close_review_of_decided_document
 
     close_review_of_decided_document(document=document, reason=reason)
+
+
+def _hold_decision(sender: object, document: "Document", **kwargs: object) -> str:
+    from reviews.services.workflow import review_holds_decision
+
+    return review_holds_decision(document=document)
 
 
 def _scrub_reviews(sender: object, document: "Document", **kwargs: object) -> None:

@@ -5,6 +5,7 @@ row lock: save what the OCR read, gather what the scorer needs besides the readi
 and decide.
 """
 
+import functools
 import json
 from collections.abc import Callable
 from typing import TypedDict
@@ -46,6 +47,9 @@ def ingest_reading(*, document_id: str, reading_key: str) -> Document | None:
         )
         if document.status != Status.PROCESSING:
             log.warning("ocr_result_duplicate", document_id=document_id, status=document.status)
+            # The first delivery committed the decision but may have died (or failed)
+            # before its after-commit re-score of the applicant's NPWPs: run it again.
+            _rescore_npwps_after_commit(document)
             return None
         save_reading(document=document, reading=reading, reading_key=reading_key)
         evaluation = scoring.evaluate(
@@ -131,12 +135,22 @@ def decide_document(*, document: Document, evaluation: scoring.Evaluation) -> st
         apply_transition(document, _DECIDE[outcome], reason=_decision_reason(outcome, evaluation))
     if outcome == Status.NEEDS_REVIEW:
         document_needs_review.send(sender=Document, document=document)
-    from kyc.services.rescoring import rescore_npwps_after_ktp  # rescoring scores with this module
-
-    rescore_npwps_after_ktp(ktp=document)
     uploaded_at = document.created_at
     transaction.on_commit(lambda: metrics.record_decision(outcome=outcome, uploaded_at=uploaded_at))
+    _rescore_npwps_after_commit(document)
     return outcome
+
+
+def _rescore_npwps_after_commit(document: Document) -> None:
+    """A KTP's waiting NPWPs are re-scored once its transaction commits, each in its own
+    transaction locking the NPWP first, like every other path (no lock held across the
+    two documents: no deadlock with a reviewer's or BULI2's decision on the NPWP). Not
+    robust on purpose: a failure fails the message, whose redelivery (a duplicate of a
+    decided document) runs the re-score again; registered last, after the metrics."""
+    from kyc.services.rescoring import rescore_npwps_after_ktp  # rescoring scores with this module
+
+    if document.doc_type == DocType.KTP:
+        transaction.on_commit(functools.partial(rescore_npwps_after_ktp, ktp=document))
 
 
 def _codes(evaluation: scoring.Evaluation) -> list[str]:

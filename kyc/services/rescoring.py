@@ -1,12 +1,19 @@
 """Scoring a document again when new evidence arrives: an applicant's KTP decided after
 their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NIK).
 
-The new score decides as a first score would (`scoring.decide` with the same
-thresholds): above `KYC_APPROVE_ABOVE` the NPWP is approved, below `KYC_REJECT_BELOW`
-rejected (or a retake asked, when only the photo is at fault), in between it stays with
-the human already asked. A decision is two audited transitions by the system
-(`needs_review → needs_review` with the new score, then the decision), and
-`document_left_review` closes the document's review in the same transaction.
+When that KTP passed (`auto_approved` or `approved`), the new score decides as a first
+score would (`scoring.decide` with the same thresholds): above `KYC_APPROVE_ABOVE` the
+NPWP is approved, below `KYC_REJECT_BELOW` rejected (or a retake asked, when only the
+photo is at fault), in between it stays with the human already asked. A KTP still in
+review or asked again leaves the re-scored NPWP with the human whatever its score, as
+does a review forwarded to BULI2 (a receiver of `kyc.signals.document_decision_held`:
+BULI2 decides it). A decision is two audited transitions by the system (`needs_review →
+needs_review` with the new score, then the decision), and `document_left_review` closes
+the document's review in the same transaction.
+
+The re-score runs after the KTP's transaction commits, one NPWP per transaction, locking
+the NPWP, then the `Applicant` row, then the applicant's advisory lock: the order of an
+ingestion and of a reviewer's or BULI2's decision, so none of them deadlock.
 """
 
 import uuid
@@ -19,19 +26,29 @@ from django.db import transaction
 from filot import metrics
 from kyc import scoring
 from kyc.integrations.resubmission import retake_hint_for
-from kyc.models import DocType, Document, OcrResult, Status
+from kyc.models import Applicant, DocType, Document, OcrResult, Status
 from kyc.services.audit import apply_transition, lock_document
-from kyc.signals import document_left_review
+from kyc.signals import document_decision_held, document_left_review
 
 log = structlog.get_logger(__name__)
 # A KTP in these statuses is not on file for checking an NPWP (see decisions._ktp_fields_on_file).
 _NOT_ON_FILE = (Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED)
+# Only a KTP that passed lets the re-score decide the NPWP; one still in review or asked
+# again leaves the re-scored NPWP with the human.
+_DECIDED_KTP = (Status.AUTO_APPROVED, Status.APPROVED)
+# A re-score's decision in `filot_decisions` (contract labels): the system's outcomes,
+# never a reviewer's `approved`/`rejected`; a retake asked is `resubmission_requested`
+# as when the first score asks it.
+_AUTOMATED_OUTCOME = {Status.APPROVED: Status.AUTO_APPROVED, Status.REJECTED: Status.AUTO_REJECTED}
 
 
 def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
-    """Re-score the applicant's NPWPs waiting for a human, inside the KTP's deciding
-    transaction (its reading is saved, its outcome recorded). Returns the re-scored ones."""
-    if ktp.doc_type != DocType.KTP or ktp.status in _NOT_ON_FILE:
+    """Re-score the applicant's NPWPs waiting for a human, once the KTP's deciding
+    transaction has committed (`decisions.decide_document` registers it on commit, and a
+    redelivered message of the decided KTP runs it again), each NPWP in its own
+    transaction. Returns the re-scored ones."""
+    status = Document.objects.filter(pk=ktp.pk).values_list("status", flat=True).first()
+    if ktp.doc_type != DocType.KTP or status is None or status in _NOT_ON_FILE:
         return []
     waiting = Document.objects.filter(
         owner_id=ktp.owner_id, doc_type=DocType.NPWP, status=Status.NEEDS_REVIEW
@@ -46,7 +63,11 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
     from kyc.services.decisions import scoring_inputs
 
     with transaction.atomic():
+        # The order of every path: the document, the `Applicant` row (which each audited
+        # transition locks, kyc.integrations.events), then the applicant's advisory lock
+        # (`scoring_inputs`).
         document = lock_document(document_id)
+        Applicant.objects.select_for_update().filter(user_id=document.owner_id).first()
         reading = OcrResult.objects.filter(document_id=document.pk).first()
         if document.status != Status.NEEDS_REVIEW or reading is None:
             return None
@@ -61,7 +82,13 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
         apply_transition(
             document, lambda doc: doc.rescore(score=evaluation.score, reasons=reasons), reason=rescored
         )
-        outcome = _decide(document, evaluation, rescored)
+        held = _decision_held(document)
+        outcome: str
+        if held:
+            outcome = Status.NEEDS_REVIEW
+            log.info("document_rescore_decision_held", document_id=str(document.id), why=held)
+        else:
+            outcome = _decide(document, evaluation, rescored)
     log.info(
         "document_rescored",
         document_id=str(document.id),
@@ -93,8 +120,34 @@ def _decide(document: Document, evaluation: scoring.Evaluation, rescored: str) -
     apply_transition(document, decide, reason=verdict)
     document_left_review.send(sender=Document, document=document, reason=f"{verdict} ({rescored})")
     status = document.status
-    transaction.on_commit(lambda: metrics.record_decision(outcome=status))
+    # The system decided, not a human: counted under the scorer's own outcomes.
+    counted = _AUTOMATED_OUTCOME.get(status, status)
+    transaction.on_commit(lambda: metrics.record_decision(outcome=counted))
     return status
+
+
+def _decision_held(document: Document) -> str:
+    """Why the system must not decide the re-scored document ('' when it may): its KTP
+    has not passed (it waits for a human itself, or for a retake), or another app holds
+    the decision (`document_decision_held`: a review forwarded to BULI2)."""
+    if _ktp_on_file_status(document) not in _DECIDED_KTP:
+        return "the KTP it was checked against has not passed"
+    replies = document_decision_held.send(sender=Document, document=document)
+    return next((reply for _, reply in replies if isinstance(reply, str) and reply), "")
+
+
+def _ktp_on_file_status(document: Document) -> str | None:
+    """The status of the KTP the NPWP was just scored against: the applicant's most recent
+    one not rejected (the choice of `decisions._ktp_fields_on_file`)."""
+    return (
+        OcrResult.objects.filter(
+            document__owner_id=document.owner_id, document__doc_type=DocType.KTP, doc_type="KTP"
+        )
+        .exclude(document__status__in=_NOT_ON_FILE)
+        .order_by("-created_at")
+        .values_list("document__status", flat=True)
+        .first()
+    )
 
 
 def _contract(reading: OcrResult) -> dict:

@@ -362,6 +362,18 @@ def close_review_of_decided_document(*, document: Document, reason: str) -> Manu
     return review
 
 
+def review_holds_decision(*, document: Document) -> str:
+    """Why the system must not decide this document on a re-score ('' when it may): its
+    review is forwarded to BULI2, which decides it (there is no withdraw call, so closing
+    it here would leave BULI2 deciding a case already closed). `kyc.signals.
+    document_decision_held`, inside kyc's transaction, the document locked; the review is
+    locked after it, the order of every path."""
+    review = ManualReview.objects.select_for_update(of=("self",)).filter(document_id=document.pk).first()
+    if review is not None and review.state == ReviewState.FORWARDED:
+        return "its review is forwarded to BULI2, which decides it"
+    return ""
+
+
 def reopen_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
     """Put a failed review back in the queue; idempotent for an open one."""
 
