@@ -33,7 +33,8 @@ def applicants(alice: object, bob: object) -> tuple[Document, Document, Document
     # A name the scorer calls similar and another birth date: both cards need a human.
     declare(alice, full_name=similar_name(card.fields["name"]), date_of_birth=birth + dt.timedelta(days=3))
     # Her NPWP, printed with another NIK, before the KTP: re-scored when the KTP comes, the
-    # NIKs disagree and it stays with a human (a matching one would now be approved).
+    # NIKs disagree and it stays with a human (so would a matching one: an NPWP is decided
+    # on a re-score only against a KTP that passed, and this KTP itself needs a human).
     npwp = read_and_decide(alice, "NPWP", npwp_of(card, nik=another_nik(card.fields["nik"])))
     ktp = read_and_decide(alice, "KTP", upside_down(jpeg))
     declare(bob, full_name="Rahmat Hidayat")
