@@ -39,6 +39,12 @@ def embedded_server(tmp_path):
     yield from start_embedded_server(tmp_path)
 
 
+@pytest.fixture(scope="module")
+def started_embedded_server(tmp_path_factory):
+    """One server for the tests that only look at it (each start costs seconds)."""
+    yield from start_embedded_server(tmp_path_factory.mktemp("embedded"))
+
+
 def start_embedded_server(tmp_path: Path, **extra_env: str):
     env = {**embedded_env(tmp_path), **extra_env}
     manage = [sys.executable, "manage.py"]
@@ -67,8 +73,8 @@ def start_embedded_server(tmp_path: Path, **extra_env: str):
     server.wait(timeout=20)
 
 
-def test_the_embedded_server_is_ready_on_sqlite_with_an_in_process_broker(embedded_server):
-    base, _, data_dir = embedded_server
+def test_the_embedded_server_is_ready_on_sqlite_with_an_in_process_broker(started_embedded_server):
+    base, _, data_dir = started_embedded_server
     status, body = get_json(f"{base}/health/ready")
     assert status == 200, body
     assert body["checks"]["database"]["vendor"] == "sqlite"
@@ -76,8 +82,8 @@ def test_the_embedded_server_is_ready_on_sqlite_with_an_in_process_broker(embedd
     assert (data_dir / "filot.sqlite3").is_file()
 
 
-def test_the_demo_reviewer_credentials_are_printed_and_stable(embedded_server):
-    _, printed, data_dir = embedded_server
+def test_the_demo_reviewer_credentials_are_printed_and_stable(started_embedded_server):
+    _, printed, data_dir = started_embedded_server
     password = (data_dir / "demo-reviewer-password").read_text().strip()
     assert f"reviewer@filot.local / {password}" in printed
     assert oct((data_dir / "demo-reviewer-password").stat().st_mode & 0o777) == "0o600"
@@ -132,8 +138,8 @@ def test_an_uploaded_card_reaches_a_decision_in_process(embedded_server):
         assert card.fields["nik"].encode() not in path.read_bytes(), path
 
 
-def test_the_data_folder_and_the_database_are_the_owners_only(embedded_server):
-    _, _, data_dir = embedded_server
+def test_the_data_folder_and_the_database_are_the_owners_only(started_embedded_server):
+    _, _, data_dir = started_embedded_server
     assert oct(data_dir.stat().st_mode & 0o777) == "0o700"
     for path in data_dir.glob("filot.sqlite3*"):  # the database and its -wal / -shm files
         assert oct(path.stat().st_mode & 0o077) == "0o0", path
@@ -183,8 +189,8 @@ def test_ten_concurrent_uploads_and_sign_ups_on_sqlite_give_no_error(embedded_se
     assert sign_ups == [201] * 9
 
 
-def test_an_unknown_api_route_is_json_with_debug_on(embedded_server):
-    base, _, _ = embedded_server
+def test_an_unknown_api_route_is_json_with_debug_on(started_embedded_server):
+    base, _, _ = started_embedded_server
     status, body = get_json(f"{base}/api/v1/nothing-here")
     assert status == 404
     assert body["error"]["code"] == "not_found"

@@ -53,28 +53,20 @@ def wait_for(path: Path, timeout: float = 60) -> str:
     return path.read_text()
 
 
-def test_a_parent_gone_before_the_worker_armed_its_signal_sends_one_sigterm(tmp_path):
-    result = tmp_path / "count"
-    subprocess.run(
-        [sys.executable, "-c", WORKER, str(result), "1"],  # pid 1 is never its parent here
-        cwd=ROOT,
-        env=environment(),
-        timeout=90,
-        check=True,
-    )
-    assert wait_for(result) == "1"
-
-
-def test_a_parent_killed_later_sends_its_worker_exactly_one_sigterm(tmp_path):
-    result = tmp_path / "count"
-    parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, WORKER, str(result)], cwd=ROOT, env=environment()
-    )
+def test_a_worker_is_sent_exactly_one_sigterm_whether_its_parent_died_before_or_after(tmp_path):
+    """Both at once (each start imports Django): a parent gone before the worker armed
+    its signal (pid 1 is never its parent here), and a parent SIGKILLed later."""
+    early, late = tmp_path / "early", tmp_path / "late"
+    orphan = subprocess.Popen([sys.executable, "-c", WORKER, str(early), "1"], cwd=ROOT, env=environment())
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, WORKER, str(late)], cwd=ROOT, env=environment())
     try:
-        wait_for(Path(f"{result}.ready"))
+        wait_for(Path(f"{late}.ready"))
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=10)
-        assert wait_for(result) == "1"
+        assert wait_for(late) == "1"
+        assert wait_for(early) == "1"
+        assert orphan.wait(timeout=30) == 0
     finally:
-        if parent.poll() is None:
-            parent.kill()
+        for process in (orphan, parent):
+            if process.poll() is None:
+                process.kill()
