@@ -48,20 +48,8 @@ def main(data_dir: Path, count: int, out: Path) -> None:
             "REMOTE_ADDR": "127.0.0.2", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
             "HTTP_AUTHORIZATION": f"Bearer {bearer}", "wsgi.errors": io.StringIO(),
         }  # fmt: skip
-        started: list[str] = []
-
-        def start_response(status: str, headers: list, exc_info: object = None) -> Callable[[bytes], None]:
-            started.append(status)
-            return lambda data: None
-
-        begin = time.process_time()
-        response = handler(environ, start_response)
-        b"".join(response)
-        response.close()
-        spent = time.process_time() - begin
-        if started != ["200 OK"]:
-            raise SystemExit(f"GET {path} answered {started}")
-        return spent
+        answered, after = served(handler, environ, "200 OK", f"GET {path}")
+        return answered + after
 
     measured: dict[str, float] = {"requests": count}
     for name in ("ceiling", "status", "detail", "list"):
@@ -83,20 +71,7 @@ def main(data_dir: Path, count: int, out: Path) -> None:
             "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}", "HTTP_AUTHORIZATION": token,
             "wsgi.errors": io.StringIO(),
         }  # fmt: skip
-        started: list[str] = []
-
-        def start_response(status: str, headers: list, exc_info: object = None) -> Callable[[bytes], None]:
-            started.append(status)
-            return lambda data: None
-
-        begin = time.process_time()
-        response = handler(environ, start_response)
-        b"".join(response)
-        answered = time.process_time()
-        response.close()  # what gunicorn does once the response is written
-        if started != ["201 Created"]:
-            raise SystemExit(f"upload answered {started}")
-        return answered - begin, time.process_time() - answered
+        return served(handler, environ, "201 Created", "upload")
 
     for index in range(3):  # warm: imports, connections, caches
         upload(index)
@@ -108,3 +83,22 @@ def main(data_dir: Path, count: int, out: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
+
+
+def served(handler: Callable, environ: dict, expected: str, what: str) -> tuple[float, float]:
+    """One request through the WSGI handler: CPU seconds until its response is written,
+    and after it (response.close(), what gunicorn calls then: the work left for after)."""
+    started: list[str] = []
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> Callable[[bytes], None]:
+        started.append(status)
+        return lambda data: None
+
+    begin = time.process_time()
+    response = handler(environ, start_response)
+    b"".join(response)
+    answered = time.process_time()
+    response.close()
+    if started != [expected]:
+        raise SystemExit(f"{what} answered {started}")
+    return answered - begin, time.process_time() - answered
