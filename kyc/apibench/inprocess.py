@@ -22,6 +22,25 @@ from pathlib import Path
 BOUNDARY = "FiLoTuPlOaDcPu"
 
 
+def served(handler: Callable, environ: dict, expected: str, what: str) -> tuple[float, float]:
+    """One request through the WSGI handler: CPU seconds until its response is written,
+    and after it (response.close(), what gunicorn calls then: the work left for after)."""
+    started: list[str] = []
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> Callable[[bytes], None]:
+        started.append(status)
+        return lambda data: None
+
+    begin = time.process_time()
+    response = handler(environ, start_response)
+    b"".join(response)
+    answered = time.process_time()
+    response.close()
+    if started != [expected]:
+        raise SystemExit(f"{what} answered {started}")
+    return answered - begin, time.process_time() - answered
+
+
 def main(data_dir: Path, count: int, out: Path) -> None:
     sys.path.insert(0, os.getcwd())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "filot.settings")
@@ -83,22 +102,3 @@ def main(data_dir: Path, count: int, out: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
-
-
-def served(handler: Callable, environ: dict, expected: str, what: str) -> tuple[float, float]:
-    """One request through the WSGI handler: CPU seconds until its response is written,
-    and after it (response.close(), what gunicorn calls then: the work left for after)."""
-    started: list[str] = []
-
-    def start_response(status: str, headers: list, exc_info: object = None) -> Callable[[bytes], None]:
-        started.append(status)
-        return lambda data: None
-
-    begin = time.process_time()
-    response = handler(environ, start_response)
-    b"".join(response)
-    answered = time.process_time()
-    response.close()
-    if started != [expected]:
-        raise SystemExit(f"{what} answered {started}")
-    return answered - begin, time.process_time() - answered
