@@ -146,12 +146,18 @@ class DocumentPage(serializers.Serializer):
     results = DocumentOutput(many=True)
 
 
+# A card upload's form: the applicants' own (`DocumentsApi`) and the integrators'. (No
+# docstring: the OpenAPI components' descriptions stay StrictSerializer's.)
+class UploadInput(StrictSerializer):
+    doc_type = serializers.ChoiceField(choices=DocType.choices)
+    file = serializers.FileField(allow_empty_file=True)
+    consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice.")
+    privacy_notice_version = serializers.CharField(max_length=40, required=False)
+
+
 class DocumentsApi(APIView):
-    class DocumentsInput(StrictSerializer):
-        doc_type = serializers.ChoiceField(choices=DocType.choices)
-        file = serializers.FileField(allow_empty_file=True)
-        consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice.")
-        privacy_notice_version = serializers.CharField(max_length=40, required=False)
+    class DocumentsInput(UploadInput):  # its name is the OpenAPI component's
+        pass
 
     @extend_schema(
         operation_id="documents_create",

@@ -18,6 +18,7 @@ from filot.api import Pagination, StrictSerializer, error_responses
 from filot.errors import PayloadTooLarge
 from filot.ratelimits import rate_limited, setting_rate
 from kyc import services
+from kyc.api import UploadInput
 from kyc.integrations import applicants, endpoints, schema
 from kyc.integrations.api_keys import ApiKeyAuthentication
 from kyc.integrations.messages import language_from_header, reason_message, retake_message
@@ -181,11 +182,8 @@ class ApplicantDetailApi(IntegratorApi):
 
 
 class ApplicantDocumentsApi(IntegratorApi):
-    class DocumentInput(StrictSerializer):
-        doc_type = serializers.ChoiceField(choices=DocType.choices)
-        file = serializers.FileField(allow_empty_file=True)
-        consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice.")
-        privacy_notice_version = serializers.CharField(max_length=40, required=False)
+    class DocumentInput(UploadInput):  # its name is the OpenAPI component's
+        pass
 
     @extend_schema(
         operation_id="applicants_documents_create",
