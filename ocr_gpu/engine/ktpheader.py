@@ -13,19 +13,40 @@ from idnumbers.nik import decode_nik
 from idnumbers.regions import printed_provinces, printed_regencies
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Row, clean_value, letters
-from ocr_gpu.engine.vocab import MARGIN, budget, closest, near, within
+from ocr_gpu.engine.vocab import MARGIN, budget, closest, edit_distance, near, within
 
+# Two spellings of one word: a reading near both is near the word, not torn between them.
 _PROVINCE_WORDS = ("PROVINSI", "PROPINSI")
+_REGENCY_KINDS = ("KABUPATEN", "KOTA")
+
+
+def _is_province_word(word: str) -> bool:
+    word = letters(word)
+    return bool(word) and min(edit_distance(word, s) for s in _PROVINCE_WORDS) <= budget(word, 0.3)
+
+
+def _names_a_regency(text: str) -> bool:
+    """A header row that reads as a regency line by itself: KABUPATEN/KOTA first, or a listed name."""
+    head = letters(text.partition(" ")[0])
+    return bool(closest(head, _REGENCY_KINDS, 0.25)) or regency_name(text) is not None
 
 
 def read_header(parsed: Parsed, header: list[Row]) -> None:
-    """Province from the PROVINSI row; the regency from the first row after it."""
+    """Province from the PROVINSI row; the regency from the row after it.
+
+    A PROVINSI word too soft to read does not cost the regency: a row that names a regency by
+    itself (KABUPATEN/KOTA first, or a listed name) is the regency line.
+    """
     for row in header:
         text = clean_value(row.text.replace(":", " "))
         head, _, rest = text.partition(" ")
-        if "province" not in parsed.pending and closest(letters(head), _PROVINCE_WORDS, 0.3):
+        if "province" not in parsed.pending and _is_province_word(head):
             parsed.pending["province"] = (clean_value(rest), row.confidence)
-        elif "province" in parsed.pending and "city" not in parsed.pending and letters(text):
+        elif (
+            "city" not in parsed.pending
+            and letters(text)
+            and ("province" in parsed.pending or _names_a_regency(text))
+        ):
             parsed.pending["city"] = (text, row.confidence)
 
 

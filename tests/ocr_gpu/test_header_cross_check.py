@@ -66,3 +66,25 @@ def test_a_misread_near_two_spellings_of_one_regency_is_that_regency() -> None:
     assert regency_name("KABUPATEN TOJO UNA UMA") == "KABUPATEN TOJO UNA UNA"
     assert regency_name("KABUPATEN TOJO UNA-UMA") == "KABUPATEN TOJO UNA-UNA"
     assert regency_name("KOTA PALANGKARAYA") == "KOTA PALANGKARAYA"  # as printed
+
+
+def _header(first: str, second: str, nik: str = BANDUNG_NIK):
+    cells = [(first, 300, 18), (second, 320, 52), ("NIK", 30, 100), (f": {nik}", 240, 100)]
+    lines = [Line(text, 0.9, x, y, x + 12 * len(text), y + 24) for text, x, y in cells]
+    return parse_ktp(group_rows(lines))
+
+
+def test_a_province_word_misread_near_both_its_spellings_still_names_the_province() -> None:
+    # VROVINSI is one edit from PROVINSI and two from PROPINSI: two spellings of one word,
+    # not two candidates to choose between.
+    parsed = _header("VROVINSI JAWA BARAT", "KOTA BANDUNG")
+    assert parsed.fields["province"] == "JAWA BARAT"
+    assert parsed.fields["city"] == "KOTA BANDUNG"
+
+
+def test_an_unreadable_province_word_does_not_cost_the_regency_line() -> None:
+    parsed = _header("~#%&* JAWA BARAT", "KOTA BANDUNG")
+    assert "province" not in parsed.fields
+    assert parsed.fields["city"] == "KOTA BANDUNG"
+    # Without the province row, a row is the regency line only when it names one by itself.
+    assert "city" not in _header("~#%&* JAWA BARAT", "RUMAH SAKIT UMUM").fields
