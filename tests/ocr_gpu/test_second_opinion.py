@@ -61,3 +61,40 @@ def test_the_onnx_reader_reads_a_rendered_line() -> None:
     )
     crop = crop_line(np.asarray(image), 8, 12, 300, 42)
     assert second_reader(EngineConfig()).read([crop])[0].text == "BELUM KAWIN 17-08-1990"
+
+
+def _rendered_line(value: str) -> tuple[np.ndarray, Line]:
+    """A card frame printing `Kecamatan : value`, and the value's line box."""
+    image = Image.new("L", (1000, 630), 225)
+    draw, font = ImageDraw.Draw(image), _font(font_pairs()[0][0], 22)
+    draw.text((30, 300), "Kecamatan", font=font, fill=35)
+    draw.text((240, 300), f": {value}", font=font, fill=35)
+    x0, y0, x1, y1 = draw.textbbox((240, 300), f": {value}", font=font)
+    return np.asarray(image), Line("", 0.0, x0 - 3, y0 - 4, x1 + 3, y1 + 4)
+
+
+@pytest.mark.slow
+def test_free_text_the_second_reader_and_a_tesseract_re_read_agree_on_is_taken() -> None:
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    from ocr_gpu.engine.secondopinion import second_opinion
+
+    gray, value = _rendered_line("PURWODADI")
+    # Tesseract's first reading of the soft line was a scrap, and unsure.
+    value.text, value.confidence = ": ODAD", 0.5
+    label = Line("Kecamatan", 0.9, 30, value.y0, 160, value.y1)
+    rows = group_rows([label, value])
+    parsed = parse_ktp(rows)
+    assert "district" not in parsed.fields  # 0.5 is under the free-text floor
+    parsed, disputed = second_opinion(parsed, gray, lambda: parse_ktp(rows), EngineConfig())
+    assert parsed.fields["district"] == "PURWODADI"
+    assert not disputed
+
+
+@pytest.mark.slow
+def test_a_tesseract_re_read_that_says_something_else_is_no_agreement() -> None:
+    from ocr_gpu.engine.secondopinion import _tesseract_agrees
+
+    gray, value = _rendered_line("PURWODADI")
+    assert _tesseract_agrees(gray, value, "PURWODADI")
+    assert not _tesseract_agrees(gray, value, "PURWODADA")
+    assert not _tesseract_agrees(gray, value, "")
