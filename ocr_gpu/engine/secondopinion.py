@@ -64,6 +64,18 @@ def _values(parsed: Parsed, key: str) -> tuple[str, ...] | None:
     return values if len(values) == len(wanted) else None
 
 
+# Print runs 0.4-0.85 line heights a character (narrow and wide fonts, I and M alike); a reading
+# that leaves more than this much of its box to each character has dropped part of the line
+# (GSAR for GUNUNGSARI), however sure Tesseract says it is.
+_SPARSE = 1.0
+
+
+def _sparse(line: Line) -> bool:
+    characters = len(line.text.strip(" :;.,|"))
+    height = line.y1 - line.y0
+    return characters > 0 and height > 0 and (line.x1 - line.x0) / (characters * height) > _SPARSE
+
+
 def disputed_fields(key: str) -> tuple[str, ...]:
     return _KEY_FIELDS[key][0] if key in _KEY_FIELDS else (key,)
 
@@ -78,7 +90,7 @@ def second_opinion(
         (key, line)
         for key in (*_KEY_FIELDS, *_FREE_TEXT)
         for line in parsed.lines_of.get(key, [])
-        if line.confidence < (UNSURE_TEXT if key in (*_FREE_TEXT, "birth") else UNSURE)
+        if line.confidence < (UNSURE_TEXT if key in (*_FREE_TEXT, "birth") else UNSURE) or _sparse(line)
     ]
     disputed: set[str] = set()
     if not unsure:

@@ -98,3 +98,19 @@ def test_a_tesseract_re_read_that_says_something_else_is_no_agreement() -> None:
     assert _tesseract_agrees(gray, value, "PURWODADI")
     assert not _tesseract_agrees(gray, value, "PURWODADA")
     assert not _tesseract_agrees(gray, value, "")
+
+
+@pytest.mark.slow
+def test_a_sure_reading_that_dropped_part_of_its_line_gets_a_second_opinion() -> None:
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    from ocr_gpu.engine.secondopinion import second_opinion
+
+    gray, value = _rendered_line("GUNUNGSARI")
+    # Tesseract sure of a scrap: four characters for a box ten characters wide.
+    value.text, value.confidence = ": G GSAR", 0.91
+    label = Line("Kecamatan", 0.95, 30, value.y0, 160, value.y1)
+    rows = group_rows([label, value])
+    parsed = parse_ktp(rows)
+    assert parsed.fields["district"] == "G GSAR"
+    parsed, _ = second_opinion(parsed, gray, lambda: parse_ktp(rows), EngineConfig())
+    assert parsed.fields["district"] == "GUNUNGSARI"
