@@ -37,6 +37,8 @@ _KEY_FIELDS = {
 }
 # Free text has no check: only two readers agreeing lets an unsure reading through.
 _FREE_TEXT = ("name", "address", "village", "district", "kpp")
+# Lines whose readings are weighed by agreement alone (free text, and the birth place).
+_AGREEABLE = (*_FREE_TEXT, "birth")
 
 
 def _tokens(text: str) -> list[str]:
@@ -90,22 +92,34 @@ def second_opinion(
         (key, line)
         for key in (*_KEY_FIELDS, *_FREE_TEXT)
         for line in parsed.lines_of.get(key, [])
-        if line.confidence < (UNSURE_TEXT if key in (*_FREE_TEXT, "birth") else UNSURE) or _sparse(line)
+        if line.confidence < (UNSURE_TEXT if key in _AGREEABLE else UNSURE) or _sparse(line)
     ]
     disputed: set[str] = set()
     if not unsure:
         return parsed, disputed
     # Wider than Tesseract's crops: DBNet's box can end inside a thin last letter (WNI's I).
     crops = [crop_line(gray, line.x0, line.y0, line.x1 + 0.5 * line.height, line.y1) for _, line in unsure]
-    for (key, line), second in zip(unsure, second_reader(config).read(crops), strict=True):
-        if (
-            key in (*_FREE_TEXT, "birth")
-            and not _same_text(second.text, line.text)
-            and _tesseract_agrees(gray, line, second.text)
+    reader = second_reader(config)
+    seconds = reader.read(crops)
+    # Text the two readers read differently: the second reader once more, on the line as
+    # photographed (no glare flattening or stretching), one batch.
+    differing = [
+        i
+        for i, ((key, line), second) in enumerate(zip(unsure, seconds, strict=True))
+        if key in _AGREEABLE and not _same_text(second.text, line.text)
+    ]
+    plain = dict(
+        zip(differing, reader.read([_plain_crop(gray, unsure[i][1]) for i in differing]), strict=True)
+    )
+    for i, ((key, line), second) in enumerate(zip(unsure, seconds, strict=True)):
+        if i in plain and (
+            _same_text(plain[i].text, line.text) or _tesseract_agrees(gray, line, second.text)
         ):
-            # Tesseract, reading the line again at another scale, says what the other reader
-            # said: two recognizers agree, as when its first reading had agreed.
-            line.text, line.confidence = second.text, max(line.confidence, FREE_TEXT_FLOOR)
+            # The other recognizer, read again, says what Tesseract said; or Tesseract, read
+            # again at another scale, says what the other said: two recognizers agree.
+            if not _same_text(plain[i].text, line.text):
+                line.text = second.text
+            line.confidence = max(line.confidence, FREE_TEXT_FLOOR)
             parsed = reparse()
             continue
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
@@ -120,6 +134,13 @@ _AGAIN_ZOOMS = (1.5, 2.0)
 # Below this Tesseract is guessing: on the tuning photos its agreeing re-reads of right values
 # came at 0.40-0.87, the one agreeing on a misreading (KEDUNGWUM for KEDUNGWUNI) at 0.17.
 _AGAIN_FLOOR = 0.35
+
+
+def _plain_crop(gray: np.ndarray, line: Line) -> np.ndarray:
+    """The line's box with a margin, as photographed."""
+    height = line.y1 - line.y0
+    top, left = max(0, int(line.y0 - 0.12 * height)), max(0, int(line.x0 - 0.25 * height))
+    return gray[top : int(np.ceil(line.y1 + 0.12 * height)), left : int(np.ceil(line.x1 + 0.5 * height))]
 
 
 def _tesseract_agrees(gray: np.ndarray, line: Line, text: str) -> bool:
