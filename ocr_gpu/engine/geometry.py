@@ -100,7 +100,7 @@ def _quad_of(contour: np.ndarray) -> np.ndarray | None:
 # ID-1 (85.6 x 54 mm). Outlines are measured after perspective; their aspect is only a
 # sanity bound and a weak preference: a photo's focal length is not known.
 ID1_ASPECT = 85.6 / 54.0
-_MIN_AREA, _MAX_AREA = 0.08, 0.97  # of the photo
+_MIN_AREA, _MAX_AREA = 0.12, 0.97  # of the photo (a KTP's photo panel is ~0.08)
 _KEEP = 6  # outlines handed on, best first
 
 
@@ -152,7 +152,7 @@ def rectified_aspect(quad: np.ndarray, width: int, height: int) -> float:
 
 def _support(lab: np.ndarray, gradient: np.ndarray, quad: np.ndarray) -> float:
     """How much of the outline is an edge in the photo: the mean of the sides' shares, with
-    the weakest side counted twice (a wrong outline is usually wrong on one side).
+    the weakest side counted three times (a wrong outline is usually wrong on one side).
 
     A point of a side counts when the colour changes across it and the photo's gradient
     there runs across the side: a side found on a shadow edge or cut through the card has
@@ -171,19 +171,21 @@ def _support(lab: np.ndarray, gradient: np.ndarray, quad: np.ndarray) -> float:
         if np.dot((a + b) / 2 - centre, normal) < 0:
             normal = -normal
         points = a + t * along
-        seen = np.ones(len(points), bool)
-        samples = []
-        for offset in (-reach, 0.0, reach):
-            at = np.rint(points + offset * normal).astype(int)
-            seen &= (at[:, 0] >= 0) & (at[:, 0] < w) & (at[:, 1] >= 0) & (at[:, 1] < h)
-            samples.append((at[:, 0].clip(0, w - 1), at[:, 1].clip(0, h - 1)))
-        (xi, yi), (xe, ye), (xo, yo) = samples
-        change = np.linalg.norm(lab[yi, xi] - lab[yo, xo], axis=1)
-        g = gradient[ye, xe]
+        limit = np.array([w - 1, h - 1])
+        inside = np.rint(points - reach * normal).astype(int).clip(0, limit)
+        edge = np.rint(points).astype(int).clip(0, limit)
+        # A card near the photo's edge: the desk seen is the strip between them.
+        outside = np.rint(points + reach * normal).clip(0, limit)
+        # Off the photo, or no room for desk beyond the side: no evidence either way, half a vote.
+        seen = (
+            ((outside - points) @ normal >= 1.5) & (points >= 0).all(axis=1) & (points <= limit).all(axis=1)
+        )
+        outside = outside.astype(int)
+        change = np.linalg.norm(lab[inside[:, 1], inside[:, 0]] - lab[outside[:, 1], outside[:, 0]], axis=1)
+        g = gradient[edge[:, 1], edge[:, 0]]
         across = np.abs(g @ normal) > 0.8 * np.linalg.norm(g, axis=1)
-        # The photo's edge is no evidence either way: half a vote.
         shares.append(float(np.mean(np.where(seen, (change > _CHANGE) & across, 0.5))))
-    return (sum(shares) + min(shares)) / 5
+    return (sum(shares) + 2 * min(shares)) / 6
 
 
 _CHANGE = 7.0  # LAB distance across a card edge (a white card on a white sheet: ~10)
@@ -229,6 +231,30 @@ def _colour_regions(lab: np.ndarray) -> list[np.ndarray]:
     return masks
 
 
+_FAIR = 0.5  # an outline this well supported is a card's edge, not a cloth's pattern
+
+
+def _outer(best: Outline, others: list[Outline]) -> Outline:
+    """The outline just around the best one, when that one is fairly supported too: a card's
+    print can draw a frame or a band of colour just inside its edge (the NPWP's border),
+    and the card's edge is then the outer of two outlines a few % apart."""
+    size = float(np.linalg.norm(best.quad[2] - best.quad[0]))
+    around = [
+        o
+        for o in others
+        if o.support >= _FAIR
+        and o.area > best.area
+        and all(cv2.pointPolygonTest(o.quad, (float(x), float(y)), True) > -0.01 * size for x, y in best.quad)
+        and _distance(o.quad, best.quad) < 0.08 * size
+    ]
+    return max(around, key=lambda o: o.score) if around else best
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest distance between matching corners of two outlines (either way round)."""
+    return min(float(np.linalg.norm(np.roll(a, k, axis=0) - b, axis=1).max()) for k in range(4))
+
+
 def _desk_masks(small: np.ndarray) -> list[tuple[str, np.ndarray]]:
     found = []
     for name, mask in zip(("desk", "desk-hue", "desk-any"), _masks(small), strict=True):
@@ -266,7 +292,9 @@ def outlines(image: np.ndarray) -> list[Outline]:
         for source, mask in masks:
             for quad in _quads(mask):
                 aspect = rectified_aspect(quad, sw, sh)
-                if _ASPECT[0] <= aspect <= _ASPECT[1]:
+                # A corner far off the photo: a region's outline, not a card held in view.
+                off = max(float(-quad.min()), float((quad - [sw - 1, sh - 1]).max()))
+                if _ASPECT[0] <= aspect <= _ASPECT[1] and off < 0.02 * max(sw, sh):
                     area = cv2.contourArea(quad) / (sw * sh)
                     found.append(Outline(quad / scale, _support(lab, gradient, quad), aspect, area, source))
         return found
@@ -275,6 +303,8 @@ def outlines(image: np.ndarray) -> list[Outline]:
     if not found or max(o.score for o in found) < _SURE:
         found += measured([("colour", mask) for mask in _colour_regions(lab)])
     found.sort(key=lambda o: -o.score)
+    if found:
+        found.insert(0, _outer(found[0], found[1:]))
     kept: list[Outline] = []
     for outline in found:
         size = float(np.linalg.norm(outline.quad[2] - outline.quad[0]))
