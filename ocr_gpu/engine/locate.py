@@ -72,12 +72,14 @@ def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[
     return located, found
 
 
-def _trouble(found: TextMap, lines: list[Stroke]) -> tuple[int, int, int]:
+def _trouble(found: TextMap, lines: list[Stroke]) -> tuple[int, int, int, float]:
     """What the print says is wrong with a framing, worst first: print running off the
     frame, little or no print (the outline holds desk, or only part of the card), print
-    sloping. Tuples compare: the fewest and least faults first."""
+    sloping, and by how much (90 degrees: the outline's long side is the card's short
+    one). Tuples compare: the fewest and least faults first."""
     small = len(lines) < 4 or _print_is_small(lines)
-    return int(found.touches_edge()), int(small), int(is_askew(lines))
+    median, _ = tilt(lines)
+    return int(found.touches_edge()), int(small), int(is_askew(lines)), round(median, 1)
 
 
 def _other_outline(
@@ -88,23 +90,31 @@ def _other_outline(
     detector: Detector,
     config: EngineConfig,
 ) -> tuple[Located, TextMap]:
-    """The first framing its print finds no fault with, among the runner-up outlines and,
-    for print running off the card, the outline 8 % wider and the whole photo; none: the
-    one with the fewest faults, the outline found first on a tie."""
+    """The first framing its print finds no fault with, among the runner-up outlines, the
+    outline 8 % wider (print running off the card) and the whole photo (print running off,
+    or covering little of the frame: the outline is wrong in shape); none: the one with
+    the fewest and least faults, the outline found first on a tie."""
     best = (_trouble(found, lines), located, found)
     wider = widen(quad, 0.08)
-    cut = best[0][0] > 0
-    trials: list[np.ndarray | None] = [*located.others, *([wider, None] if cut else [])]
+    cut, small = best[0][0] > 0, best[0][1] > 0
+    trials: list[np.ndarray | None] = [
+        *located.others,
+        *([wider] if cut else []),
+        *([None] if cut or small else []),
+    ]
     for outline in trials:
         trial = _reframed(located, card_matrix(located.image, outline), outline)
         seen = text_map(detector, trial.card, config.detect_long_side)
-        trouble = _trouble(seen, strokes(seen.prob, seen.sx, seen.sy))
+        seen_lines = strokes(seen.prob, seen.sx, seen.sy)
+        if outline is not None and outline is not wider and len(seen_lines) < 0.7 * len(lines):
+            continue  # another region of the photo, not this card's print
+        trouble = _trouble(seen, seen_lines)
         if outline is wider and trouble[0] == 0 and not _runs_past(seen, 0.08):
             # The print stops at the outline: the card's own edge cut it, the outline was right.
             return located, found
         if trouble < best[0]:
             best = (trouble, trial, seen)
-        if not any(trouble):
+        if not any(trouble[:3]):
             break
     return best[1], best[2]
 
