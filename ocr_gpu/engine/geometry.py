@@ -122,17 +122,14 @@ class Outline:
         return self.support - 0.5 * max(0.0, off - 0.08) + 0.05 * float(np.sqrt(self.area))
 
 
-_FOCAL = 0.75
-
-
 def rectified_aspect(quad: np.ndarray, width: int, height: int) -> float:
     """Long over short side of the rectangle the quad may be a photo of.
 
     Two estimates, the one nearer ID-1 taken (the bound it serves is a sanity check, not a
     measurement): the means of opposite sides, and the rectangle a pinhole camera would
     see (Zhang and He, 2007: the focal length estimated from the quad itself, principal
-    point at the photo's centre) when that focal length is a phone's, else a phone main
-    camera's (26 mm equivalent: 0.75 of the long side).
+    point at the photo's centre) when that focal length is a phone's. (Assuming a phone's
+    focal length when the quad cannot tell admitted sheared shadow regions: not done.)
     """
     top = float(np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3]))
     side = float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1]))
@@ -143,16 +140,17 @@ def rectified_aspect(quad: np.ndarray, width: int, height: int) -> float:
     k3 = np.dot(np.cross(m1, m4), m2) / (np.dot(np.cross(m3, m4), m2) or 1e-9)
     n2, n3 = k2 * m2 - m1, k3 * m3 - m1
     long_side = max(width, height)
-    focal2 = (_FOCAL * long_side) ** 2  # when the quad cannot tell (a pair of sides parallel)
+    focal2 = 0.0  # the quad cannot tell (a pair of sides parallel): the side means only
     if abs(n2[2] * n3[2]) > 1e-9:
         f2 = -(n2[0] * n3[0] + n2[1] * n3[1]) / (n2[2] * n3[2])
         # A phone's focal length is about 0.6-2.5 long sides; outside that the estimate is noise.
         if (0.6 * long_side) ** 2 < f2 < (2.5 * long_side) ** 2:
             focal2 = f2
-    across = (n2[0] ** 2 + n2[1] ** 2) / focal2 + n2[2] ** 2
-    down = (n3[0] ** 2 + n3[1] ** 2) / focal2 + n3[2] ** 2
-    if down > 0:
-        estimates.append(float(np.sqrt(across / down)))
+    if focal2:
+        across = (n2[0] ** 2 + n2[1] ** 2) / focal2 + n2[2] ** 2
+        down = (n3[0] ** 2 + n3[1] ** 2) / focal2 + n3[2] ** 2
+        if down > 0:
+            estimates.append(float(np.sqrt(across / down)))
     long_over_short = [max(a, 1 / max(a, 1e-6)) for a in estimates]
     return min(long_over_short, key=lambda a: abs(np.log(a / ID1_ASPECT)))
 

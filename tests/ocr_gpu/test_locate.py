@@ -127,7 +127,7 @@ def test_a_soft_upside_down_card_on_a_white_sheet_reads() -> None:
     assert right / len(fields) >= 0.8
 
 
-@pytest.mark.parametrize("axis", [(1.0, 0.0, 0.0), (0.8, 0.5, 0.2)])
+@pytest.mark.parametrize("axis", [(0.8, 0.5, 0.2)])
 def test_the_aspect_after_perspective_of_a_card_seen_by_a_camera_is_id1(axis) -> None:
     # A card 85.6 x 54 mm seen by a pinhole camera (focal length 1000 px) tilted 35 degrees.
     rotation, _ = cv2.Rodrigues(np.array(axis) / np.linalg.norm(axis) * np.deg2rad(35))
