@@ -1,9 +1,11 @@
 """Stage 2, locate: find the card in the photo and flatten it to the card frame.
 
-`locate` finds the outline; `settle` holds every fallback in one place, each judged by
-the text the detector sees on the flattened card: print running off the card (outline
-too small: look wider; still cut off: the outline is wrong in shape, take the whole
-photo), and print that slopes (outline askew: level the card by its own text lines).
+`locate` finds the best-supported outline and keeps the runners-up; `settle` holds every
+fallback in one place, each judged by the text the detector sees on the flattened card.
+When the print runs off the card or slopes, the runner-up outlines, the outline 8 %
+wider and the whole photo are tried in turn and the first on which the print lies
+inside the frame, level and spread over the card is taken (none: the one that comes
+nearest); print that still slopes is levelled by the card's own text lines.
 """
 
 from dataclasses import dataclass, replace
@@ -13,14 +15,15 @@ import numpy as np
 
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.decode import MIN_CARD_WIDTH, Unreadable
-from ocr_gpu.engine.detect import Detector, TextMap, text_map
-from ocr_gpu.engine.frame import CARD_W
-from ocr_gpu.engine.geometry import card_matrix, card_width, find_card, warp, widen
+from ocr_gpu.engine.detect import Detector, TextMap, detect, text_map
+from ocr_gpu.engine.frame import CARD_H, CARD_W
+from ocr_gpu.engine.geometry import card_matrix, card_width, outlines, warp, widen
 from ocr_gpu.engine.levelling import Stroke, is_askew, levelling, strokes, tilt
 from ocr_gpu.engine.quality import measure_quality
 
 # Variance of the Laplacian on the flattened card: hard test photos measure 4+, a 3-px blur ~1.5.
 MIN_SHARPNESS = 3.0
+_RUNNERS_UP = 2  # outlines tried when the best one's print runs off or slopes
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,13 @@ class Located:
     matrix: np.ndarray  # photo -> card frame
     card: np.ndarray  # the card flattened to CARD_W x CARD_H, RGB
     quality: dict[str, float]
+    others: tuple[np.ndarray, ...] = ()  # runner-up outlines, best first
 
 
 def locate(image: np.ndarray) -> Located:
     """The card flattened; Unreadable when it is too small, blank or blurred to read."""
-    quad = find_card(image)
+    found = outlines(image)
+    quad = found[0].quad if found else None
     matrix = card_matrix(image, quad)
     card = warp(image, matrix)
     gray = cv2.cvtColor(card, cv2.COLOR_RGB2GRAY)
@@ -45,7 +50,7 @@ def locate(image: np.ndarray) -> Located:
         raise Unreadable("blank image: no text found")
     if quality["sharpness"] < MIN_SHARPNESS:
         raise Unreadable(f"image too blurred to read (sharpness {quality['sharpness']})")
-    return Located(image, quad, matrix, card, quality)
+    return Located(image, quad, matrix, card, quality, tuple(o.quad for o in found[1 : _RUNNERS_UP + 1]))
 
 
 def _reframed(located: Located, matrix: np.ndarray, quad: np.ndarray | None) -> Located:
@@ -55,19 +60,76 @@ def _reframed(located: Located, matrix: np.ndarray, quad: np.ndarray | None) -> 
 def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[Located, TextMap]:
     """The card and its text map after the fallbacks its own print calls for."""
     found = text_map(detector, located.card, config.detect_long_side)
-    if located.quad is not None and found.touches_edge():
-        located = _reframed(located, card_matrix(located.image, widen(located.quad, 0.08)), located.quad)
-        found = text_map(detector, located.card, config.detect_long_side)
-        if found.touches_edge():
-            located = _reframed(located, card_matrix(located.image, None), None)
-            found = text_map(detector, located.card, config.detect_long_side)
     lines = strokes(found.prob, found.sx, found.sy)
+    if located.quad is not None and (found.touches_edge() or is_askew(lines)):
+        located, found = _other_outline(located, located.quad, found, lines, detector, config)
+        lines = strokes(found.prob, found.sx, found.sy)
     whole_photo = located.quad is None
     if is_askew(lines) or (whole_photo and _print_is_small(lines)):
         levelled = _level(located, lines, whole_photo, detector, config)
         if levelled is not None:
             located, found = levelled
     return located, found
+
+
+def _trouble(found: TextMap, lines: list[Stroke]) -> tuple[int, int, int, float]:
+    """What the print says is wrong with a framing, worst first: print running off the
+    frame, little or no print (the outline holds desk, or only part of the card), print
+    sloping, and by how much (90 degrees: the outline's long side is the card's short
+    one). Tuples compare: the fewest and least faults first."""
+    small = len(lines) < 4 or _print_is_small(lines)
+    median, _ = tilt(lines)
+    return int(found.touches_edge()), int(small), int(is_askew(lines)), round(median, 1)
+
+
+def _other_outline(
+    located: Located,
+    quad: np.ndarray,
+    found: TextMap,
+    lines: list[Stroke],
+    detector: Detector,
+    config: EngineConfig,
+) -> tuple[Located, TextMap]:
+    """The first framing its print finds no fault with, among the runner-up outlines, the
+    outline 8 % wider (print running off the card) and the whole photo (print running off,
+    or covering little of the frame: the outline is wrong in shape); none: the one with
+    the fewest and least faults, the outline found first on a tie."""
+    best = (_trouble(found, lines), located, found)
+    wider = widen(quad, 0.08)
+    cut, small = best[0][0] > 0, best[0][1] > 0
+    trials: list[np.ndarray | None] = [
+        *located.others,
+        *([wider] if cut else []),
+        *([None] if cut or small else []),
+    ]
+    for outline in trials:
+        trial = _reframed(located, card_matrix(located.image, outline), outline)
+        seen = text_map(detector, trial.card, config.detect_long_side)
+        seen_lines = strokes(seen.prob, seen.sx, seen.sy)
+        if outline is not None and outline is not wider and len(seen_lines) < 0.7 * len(lines):
+            continue  # another region of the photo, not this card's print
+        trouble = _trouble(seen, seen_lines)
+        if outline is wider and trouble[0] == 0 and not _runs_past(seen, 0.08):
+            # The print stops at the outline: the card's own edge cut it, the outline was right.
+            return located, found
+        if trouble < best[0]:
+            best = (trouble, trial, seen)
+        if not any(trouble[:3]):
+            break
+    return best[1], best[2]
+
+
+def _runs_past(found: TextMap, share: float) -> bool:
+    """Whether print in a frame widened by share reaches past the outline it was widened from."""
+    inner = np.array([CARD_W, CARD_H]) * share / (2 * (1 + share))
+    tolerance = 0.01 * CARD_W
+    return any(
+        b.x0 < inner[0] - tolerance
+        or b.y0 < inner[1] - tolerance
+        or b.x1 > CARD_W - inner[0] + tolerance
+        or b.y1 > CARD_H - inner[1] + tolerance
+        for b in detect(found)
+    )
 
 
 def _print_is_small(found: list[Stroke]) -> bool:
