@@ -24,6 +24,9 @@ from ocr_gpu.engine.quality import measure_quality
 # Variance of the Laplacian on the flattened card: hard test photos measure 4+, a 3-px blur ~1.5.
 MIN_SHARPNESS = 3.0
 _RUNNERS_UP = 2  # outlines tried when the best one's print runs off or slopes
+# A KTP or NPWP prints a dozen lines and more: an outline showing fewer holds desk, the photo
+# panel, or a shadowed part of the card, not the card.
+_FEWEST_LINES = 4
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[
     """The card and its text map after the fallbacks its own print calls for."""
     found = text_map(detector, located.card, config.detect_long_side)
     lines = strokes(found.prob, found.sx, found.sy)
-    if located.quad is not None and (found.touches_edge() or is_askew(lines)):
+    if located.quad is not None and (found.touches_edge() or is_askew(lines) or len(lines) < _FEWEST_LINES):
         located, found = _other_outline(located, located.quad, found, lines, detector, config)
         lines = strokes(found.prob, found.sx, found.sy)
     whole_photo = located.quad is None
@@ -77,9 +80,10 @@ def _trouble(found: TextMap, lines: list[Stroke]) -> tuple[int, int, int, float]
     frame, little or no print (the outline holds desk, or only part of the card), print
     sloping, and by how much (90 degrees: the outline's long side is the card's short
     one). Tuples compare: the fewest and least faults first."""
-    small = len(lines) < 4 or _print_is_small(lines)
+    # Almost no print is worse than print covering little of the frame (a card far away).
+    small = 2 if len(lines) < _FEWEST_LINES else int(_print_is_small(lines))
     median, _ = tilt(lines)
-    return int(found.touches_edge()), int(small), int(is_askew(lines)), round(median, 1)
+    return int(found.touches_edge()), small, int(is_askew(lines)), round(median, 1)
 
 
 def _other_outline(

@@ -138,3 +138,18 @@ def test_the_aspect_after_perspective_of_a_card_seen_by_a_camera_is_id1(axis) ->
     side = np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])
     assert abs(top / side - 1.586) > 0.2  # the photo's own proportions are far from ID-1's
     assert rectified_aspect(quad, 1280, 960) == pytest.approx(85.6 / 54, rel=0.05)
+
+
+def test_an_outline_that_shows_almost_no_print_gives_way_to_a_framing_that_shows_the_card() -> None:
+    from cardgen.cards import card_photo
+
+    # A hard tuning-style photo whose shadow splits the card: the best-supported outline holds
+    # the photo panel and one line of print, the card itself runs off the photo's edge.
+    card, jpeg = card_photo("KTP", "hard", 5000, "tuning")
+    config = EngineConfig()
+    located = locate(decode(jpeg))
+    _, found = settle(located, load_detector(config), config)
+    assert len(found.boxes()) >= 10
+    reading = read_card(jpeg, None, config)
+    assert reading.doc_type == "KTP"
+    assert reading.fields["nik"] == card.fields["nik"]
