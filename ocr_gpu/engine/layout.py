@@ -136,7 +136,7 @@ _BALINESE = r"N?I\s+(?:WAYAN|MADE|NYOMAN|KETUT|GEDE|GUSTI|PUTU|KADEK|KOMANG|NENG
 
 
 def strip_colon_residue(value: str) -> str:
-    """A value without what Tesseract made of the colon in front of it (`1`, `Z`, `OT`, `|`).
+    """A value without what Tesseract made of the colon in front of it (`1`, `Z`, `OT`, `|`, `R:`).
 
     Only for values read from their own box, which starts at the colon column: there a
     leading token of two characters or fewer before a word is the colon, not the value,
@@ -145,6 +145,10 @@ def strip_colon_residue(value: str) -> str:
     value = value.upper()
     if re.match(rf"\s*{_BALINESE}", value):
         return value
+    # The label's last letter run into the colon (`R:SURABAYA` after `Tempat/Tgl Lahi`).
+    glued = re.match(r"\s*([^\s:]{1,2}):\s*(?=[A-Z0-9])", value)
+    if glued and glued.group(1) not in _KEPT:
+        return value[glued.end() :]
     # A token ending in a full stop is an abbreviation (`JL.`, `A.`), not a colon.
     match = re.match(r"\s*([^A-Z0-9\s]*([A-Z0-9]{0,2})[^A-Z0-9\s.]*)\s+(?=[A-Z0-9]{2})", value)
     if not match or match.group(2) in _KEPT:

@@ -87,6 +87,21 @@ def test_what_tesseract_made_of_the_colon_is_dropped_but_short_words_a_value_sta
     assert _parse(("Nama", "I WAYAN SUKADANA")).fields["name"] == "I WAYAN SUKADANA"
 
 
+def test_a_label_letter_run_into_the_colon_in_front_of_the_value_is_no_part_of_it() -> None:
+    # DBNet ended the label box before its last letter: the value's box reads `r:SURABAYA`.
+    fields = _parse(
+        ("Nama", "a:BUDI SANTOSO"),
+        ("Tempat/Tgl Lahi", "r:SURABAYA, 19-06-1967"),
+        ("Jenis Kelamin", "n: LAKI-LAKI"),
+        ("Alamat", "GG: RAYA NO. 5"),
+    ).fields
+    assert fields["name"] == "BUDI SANTOSO"
+    assert fields["birth_place"] == "SURABAYA"
+    assert fields["birth_date"] == "1967-06-19"
+    assert fields["gender"] == "MALE"
+    assert fields["address"].startswith("GG")
+
+
 def test_a_nationality_half_read_is_absent_rather_than_guessed() -> None:
     assert _parse(("Kewarganegaraan", ": WNI")).fields["nationality"] == "WNI"
     assert _parse(("Kewarganegaraan", ": WN1")).fields["nationality"] == "WNI"
