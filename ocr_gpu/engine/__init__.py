@@ -27,7 +27,8 @@ def warm_up(config: EngineConfig | None = None) -> list[str]:
     config = config or EngineConfig()
     line_reader()
     if config.second_opinion:
-        from ocr_gpu.engine.second import second_reader
+        from ocr_gpu.engine.second import second_reader, third_reader
 
         second_reader(config)
+        third_reader(config)
     return list(load_detector(config).providers)

@@ -59,6 +59,14 @@ def second_model_path() -> Path:
     return path
 
 
+THIRD_MODEL_FILE = "ch_PP-OCRv4_rec_infer.onnx"
+
+
+def third_model_path() -> Path:
+    """PP-OCRv4 rec, carried beside the detection model by rapidocr-onnxruntime."""
+    return detection_model_path().with_name(THIRD_MODEL_FILE)
+
+
 def detection_normalisation(model: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return _NORMALISATION.get(model.name, _IMAGENET)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ocr_gpu.engine.assets import second_model_path
+from ocr_gpu.engine.assets import second_model_path, third_model_path
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.recognize import Recognized
 
@@ -52,8 +52,18 @@ class SecondReader:
         return Recognized(" ".join(text.split()), float(np.mean(score[kept])) if kept else 0.0)
 
 
-@lru_cache(maxsize=2)
 def second_reader(config: EngineConfig) -> SecondReader:
+    """PP-OCRv6 rec: the second opinion on lines Tesseract was unsure of."""
+    return _reader(config, str(second_model_path()))
+
+
+def third_reader(config: EngineConfig) -> SecondReader:
+    """PP-OCRv4 rec (another training, another network): the tie-break where the two differ."""
+    return _reader(config, str(third_model_path()))
+
+
+@lru_cache(maxsize=4)
+def _reader(config: EngineConfig, model: str) -> SecondReader:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -61,8 +71,6 @@ def second_reader(config: EngineConfig) -> SecondReader:
     options.inter_op_num_threads = 1
     wanted = ["CUDAExecutionProvider"] if config.gpu_enabled else []
     available = [p for p in wanted if p in ort.get_available_providers()]
-    session = ort.InferenceSession(
-        str(second_model_path()), options, providers=[*available, "CPUExecutionProvider"]
-    )
+    session = ort.InferenceSession(model, options, providers=[*available, "CPUExecutionProvider"])
     characters = session.get_modelmeta().custom_metadata_map["character"].split("\n")
     return SecondReader(session, ("", *characters, " "))

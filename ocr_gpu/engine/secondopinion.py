@@ -86,7 +86,7 @@ def second_opinion(
     parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed], config: EngineConfig
 ) -> tuple[Parsed, set[str]]:
     """The card's fields after the second opinion, and the label keys the readers disputed."""
-    from ocr_gpu.engine.second import second_reader
+    from ocr_gpu.engine.second import second_reader, third_reader
 
     unsure = [
         (key, line)
@@ -102,24 +102,20 @@ def second_opinion(
     reader = second_reader(config)
     seconds = reader.read(crops)
     # Text the two readers read differently: the second reader once more, on the line as
-    # photographed (no glare flattening or stretching), one batch.
+    # photographed (no glare flattening or stretching), and a third recognizer; a batch each.
     differing = [
         i
         for i, ((key, line), second) in enumerate(zip(unsure, seconds, strict=True))
         if key in _AGREEABLE and not _same_text(second.text, line.text)
     ]
-    plain = dict(
-        zip(differing, reader.read([_plain_crop(gray, unsure[i][1]) for i in differing]), strict=True)
-    )
+    plain = reader.read([_plain_crop(gray, unsure[i][1]) for i in differing])
+    thirds = third_reader(config).read([crops[i] for i in differing])
+    others = {i: (p.text, t.text) for i, p, t in zip(differing, plain, thirds, strict=True)}
     for i, ((key, line), second) in enumerate(zip(unsure, seconds, strict=True)):
-        if i in plain and (
-            _same_text(plain[i].text, line.text) or _tesseract_agrees(gray, line, second.text)
-        ):
-            # The other recognizer, read again, says what Tesseract said; or Tesseract, read
-            # again at another scale, says what the other said: two recognizers agree.
-            if not _same_text(plain[i].text, line.text):
-                line.text = second.text
-            line.confidence = max(line.confidence, FREE_TEXT_FLOOR)
+        agreed = _agreement(gray, line, second.text, *others[i]) if i in others else None
+        if agreed is not None:
+            # Two recognizers, one of them reading again, say the same: as when the first two had.
+            line.text, line.confidence = agreed, max(line.confidence, FREE_TEXT_FLOOR)
             parsed = reparse()
             continue
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
@@ -134,6 +130,18 @@ _AGAIN_ZOOMS = (1.5, 2.0)
 # Below this Tesseract is guessing: on the tuning photos its agreeing re-reads of right values
 # came at 0.40-0.87, the one agreeing on a misreading (KEDUNGWUM for KEDUNGWUNI) at 0.17.
 _AGAIN_FLOOR = 0.35
+
+
+def _agreement(gray: np.ndarray, line: Line, second: str, plain: str, third: str) -> str | None:
+    """What two recognizers read the line as, where Tesseract (line.text) and the second
+    reader (second) differ: the second reader again on the plain crop (plain), a third
+    recognizer (third), Tesseract again at other scales. None: no two of them agree."""
+    first = line.text
+    if _same_text(plain, first) or _same_text(third, first):
+        return first
+    if _same_text(third, second) or _same_text(third, plain):
+        return third
+    return second if _tesseract_agrees(gray, line, second) else None
 
 
 def _plain_crop(gray: np.ndarray, line: Line) -> np.ndarray:

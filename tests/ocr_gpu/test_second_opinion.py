@@ -114,3 +114,29 @@ def test_a_sure_reading_that_dropped_part_of_its_line_gets_a_second_opinion() ->
     assert parsed.fields["district"] == "G GSAR"
     parsed, _ = second_opinion(parsed, gray, lambda: parse_ktp(rows), EngineConfig())
     assert parsed.fields["district"] == "GUNUNGSARI"
+
+
+def test_where_tesseract_and_the_second_reader_differ_any_two_recognizers_agreeing_decide() -> None:
+    from ocr_gpu.engine.secondopinion import _agreement
+
+    blank = np.full((630, 1000), 230, np.uint8)  # Tesseract reads nothing off it again
+    line = Line("SIDOREJO", 0.5, 240, 300, 400, 330)
+    # The second reader on the plain crop, or the third recognizer, says what Tesseract said.
+    assert _agreement(blank, line, "SIDOREIO", "SIDOREJO", "S1D0REJ0") == "SIDOREJO"
+    assert _agreement(blank, line, "SIDOREIO", "SDOREIO", "SIDOREJO") == "SIDOREJO"
+    # The third recognizer says what the second reader said, on either crop.
+    line.text = "DOREJO"
+    assert _agreement(blank, line, "SIDOREJO", "SIDORFJO", "SIDOREJO") == "SIDOREJO"
+    assert _agreement(blank, line, "SIDORFJO", "SIDOREJO", "SIDOREJO") == "SIDOREJO"
+    # No two agree: nothing is taken.
+    assert _agreement(blank, line, "SIDOREJO", "SIDORFJO", "SLDOREJO") is None
+
+
+@pytest.mark.slow
+def test_the_third_recognizer_reads_a_rendered_line() -> None:
+    from ocr_gpu.engine.second import third_reader
+
+    image = Image.new("L", (500, 60), 220)
+    ImageDraw.Draw(image).text((10, 15), "KEDUNGWUNI", font=_font(font_pairs()[0][0], 22), fill=30)
+    crop = crop_line(np.asarray(image), 8, 12, 200, 42)
+    assert third_reader(EngineConfig()).read([crop])[0].text == "KEDUNGWUNI"
