@@ -59,23 +59,26 @@ def _put_if_absent(storage: "S3Storage", name: str, data: bytes) -> bool:
             client.put_object(Bucket=storage.bucket_name, Key=key, Body=data, IfNoneMatch="*", **params)
             return True
         except ClientError as error:
-            answer = _status(error)
-            if answer == 412:
+            refusal = _refusal(error)
+            if refusal == "exists":
                 return False
-            if answer != 409 or attempt == CONFLICT_ATTEMPTS:
+            if refusal != "in flight" or attempt == CONFLICT_ATTEMPTS:
                 raise
             time.sleep(CONFLICT_BACKOFF_SECONDS * attempt)
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _status(error: "ClientError") -> int | None:
+def _refusal(error: "ClientError") -> str | None:
+    """Why a conditional PutObject was refused: the object exists (412; If-None-Match is
+    the only condition sent), another conditional write of the key is in flight (409
+    ConditionalRequestConflict), or anything else (None)."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     code = error.response.get("Error", {}).get("Code")
     if status == 412 or code == "PreconditionFailed":
-        return 412
+        return "exists"
     if status == 409 and code in (None, "ConditionalRequestConflict"):
-        return 409
-    return status
+        return "in flight"
+    return None
 
 
 def _link_if_absent(storage: FileSystemStorage, name: str, data: bytes) -> bool:

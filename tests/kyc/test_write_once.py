@@ -219,3 +219,8 @@ def test_on_s3_a_conflict_that_does_not_settle_is_an_error_for_the_actors_retry(
         create_once("documents/u/d/reading-m.json", b"sealed")
 
     assert len(fake_s3.requests) == write_once.CONFLICT_ATTEMPTS
+
+    fake_s3.answers, fake_s3.requests = [(409, "OperationAborted")], []  # another 409: not retried
+    with pytest.raises(ClientError):
+        create_once("documents/u/d/reading-m.json", b"sealed")
+    assert len(fake_s3.requests) == 1
