@@ -7,12 +7,16 @@ class KycConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.core import checks
 
         from filot.broker import register_periodic
+        from kyc.checks import check_compiled_reads
         from kyc.integrations import admin as _integrations_admin  # noqa: F401  (registers it)
         from kyc.integrations.delivery import sweep_webhook_outbox
         from kyc.services import reap_stuck_documents, run_retention_purge
 
+        # The hot reads compiled at start-up: a broken one fails the start, not a request.
+        checks.register(check_compiled_reads)
         # The embedded worker (make run) runs the reaper itself; in production an ECS
         # scheduled task runs `manage.py reap_stuck_documents`.
         register_periodic(

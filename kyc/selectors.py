@@ -3,9 +3,10 @@
 import datetime as dt
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -35,12 +36,29 @@ class CompiledRead:
     wrappers and health checks apply) and through the same converters Django would use
     (the fields' own `from_db_value`: JSON, decryption). `suffix` (with its parameters
     given at run time) is appended to the SQL: LIMIT/OFFSET, which Django would inline.
+
+    Every read is also compiled by a system check (`kyc.checks`), so one that cannot be
+    compiled fails `manage.py check`, `migrate` and a server's start, not its first request.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *names: str, suffix: str = "") -> None:
+    # Every read of the process (weakly: one a test makes goes with it), for the check.
+    _every: ClassVar["weakref.WeakSet[CompiledRead]"] = weakref.WeakSet()
+
+    def __init__(self, build: Callable[..., QuerySet], *names: str, suffix: str = "", name: str = "") -> None:
         self._build, self._names, self._suffix = build, names, suffix
+        code = getattr(build, "__code__", None)
+        self.name = name or f"{build.__module__}, line {code.co_firstlineno if code else '?'}"
         self._lock = threading.Lock()
         self._compiled: dict[str, _Compiled] = {}  # by database alias
+        CompiledRead._every.add(self)
+
+    @classmethod
+    def every(cls) -> list["CompiledRead"]:
+        return sorted(cls._every, key=lambda read: read.name)
+
+    def prepare(self, alias: str = DEFAULT_DB_ALIAS) -> None:
+        """Compile now (the start-up check) rather than at the first request."""
+        self._compiled_for(alias)
 
     def rows(self, *suffix_params: Any, **values: Any) -> list[tuple]:
         compiled = self._compiled_for(DEFAULT_DB_ALIAS)  # no database routers here
@@ -157,6 +175,7 @@ _PAGE = CompiledRead(
     ),
     "owner",
     suffix=" LIMIT %s OFFSET %s",
+    name="kyc.selectors._PAGE (the documents list)",
 )
 
 
@@ -181,6 +200,7 @@ _ONE = CompiledRead(
     ),
     "document",
     "owner",
+    name="kyc.selectors._ONE (a document's detail)",
 )
 
 
@@ -236,6 +256,7 @@ _STATUS = CompiledRead(
     ),
     "document",
     "owner",
+    name="kyc.selectors._STATUS (a document's status and timeline)",
 )
 
 

@@ -15,12 +15,12 @@ import dramatiq
 import redis
 import structlog
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from dramatiq.middleware import CurrentMessage
 
 from filot import sealing
 from filot.queues import OCR_QUEUE
+from filot.write_once import create_once
 from ocr_gpu.config import engine_config
 
 log = structlog.get_logger(__name__)
@@ -36,21 +36,22 @@ def reading_key(storage_key: str, message_id: str | None = None) -> str:
 def store_reading_once(key: str, sealed: bytes, *, document_id: str) -> None:
     """Write the reading at `key` unless a complete one is there already.
 
-    A retry of the same message (time limit, a stalled worker whose message was
-    redelivered) finds the first copy's reading, which a decision may already rest on:
-    it is kept, never replaced. Only a damaged leftover (a write cut short) is replaced.
+    The write is conditional on the storage itself (`filot.write_once`): of copies of one
+    message writing at once (a time-limit retry, a stalled worker's redelivery), exactly
+    one lands. The others find the first copy's reading, which a decision may already
+    rest on: it is kept, byte for byte. Only a damaged leftover (an in-place write cut
+    short by an older version) is replaced, by a conditional write again.
     """
-    if default_storage.exists(key):
-        with default_storage.open(key, "rb") as stored:
-            if sealing.is_sealed(stored.read()):
-                log.info("ocr_reading_kept", document_id=document_id, reading_key=key)
-                return
-        default_storage.delete(key)
-    saved = default_storage.save(key, ContentFile(sealed))
-    if saved != key:
-        # A concurrent copy of this message saved first and the storage chose another
-        # name for ours: theirs stands, ours goes.
-        default_storage.delete(saved)
+    if create_once(key, sealed):
+        return
+    with default_storage.open(key, "rb") as stored:
+        if sealing.is_sealed(stored.read()):
+            log.info("ocr_reading_kept", document_id=document_id, reading_key=key)
+            return
+    log.warning("ocr_reading_damaged_replaced", document_id=document_id, reading_key=key)
+    default_storage.delete(key)
+    if not create_once(key, sealed):
+        log.info("ocr_reading_kept", document_id=document_id, reading_key=key)  # a racing copy's
 
 
 def store_card_image(card_image: object, reading_key: str) -> str | None:
@@ -65,9 +66,9 @@ def store_card_image(card_image: object, reading_key: str) -> str | None:
     Image.fromarray(np.ascontiguousarray(card_image)).save(buffer, "JPEG", quality=90)
     folder, name = reading_key.rsplit("/", 1)
     key = f"{folder}/{name.replace('reading', 'card', 1).removesuffix('.json')}.jpeg"
-    if default_storage.exists(key):
-        return key  # a retry of this message: the first copy's card stands, like its reading
-    return default_storage.save(key, ContentFile(buffer.getvalue()))
+    if not create_once(key, buffer.getvalue()):
+        log.info("ocr_card_kept", reading_key=reading_key)  # a copy of this message stored it first
+    return key
 
 
 def publish_result(payload: dict) -> None:

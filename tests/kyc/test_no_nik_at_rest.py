@@ -11,6 +11,7 @@ import redis
 from kyc import services
 from kyc.models import OcrResult, Status
 from tests.factories import document_row
+from tests.kyc.s3_storage import s3_compatible_storage
 from tests.kyc.test_pipeline import clean_card, declare, upload, wait_settled
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -48,48 +49,14 @@ def stored_bytes(request, settings):
             path.read_bytes() for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()
         )
         return
-    import boto3
-    from moto.server import ThreadedMotoServer
+    with s3_compatible_storage(settings) as bucket:
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {
-        "endpoint_url": f"http://{host}:{port}",
-        "access_key": "test-access-key",
-        "secret_key": "test-secret-key",
-        "bucket_name": "filot-scan-test",
-        "region_name": "us-east-1",
-        "signature_version": "s3v4",
-        "default_acl": "private",
-        "file_overwrite": False,
-    }
-    client = boto3.client(
-        "s3",
-        endpoint_url=options["endpoint_url"],
-        aws_access_key_id=options["access_key"],
-        aws_secret_access_key=options["secret_key"],
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=options["bucket_name"])
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
-    }
+        def read_bucket() -> bytes:
+            keys = bucket.keys()
+            assert any("/reading-" in key for key in keys)
+            return b"\n".join(bucket.read(key) for key in keys)
 
-    def read_bucket() -> bytes:
-        objects = client.list_objects_v2(Bucket=options["bucket_name"]).get("Contents", [])
-        assert any("/reading-" in item["Key"] for item in objects)
-        bodies = [
-            client.get_object(Bucket=options["bucket_name"], Key=item["Key"])["Body"].read()
-            for item in objects
-        ]
-        return b"\n".join(bodies)
-
-    try:
         yield read_bucket
-    finally:
-        server.stop()
 
 
 def test_no_card_nik_in_storage_logs_redis_or_dead_letters_after_the_pipeline(
