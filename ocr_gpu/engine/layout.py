@@ -3,6 +3,7 @@
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass
@@ -96,6 +97,8 @@ def _after_letters(text: str, count: int) -> int:
     return 0
 
 
+# A card's parse runs again after every re-read: the same label comparisons, answered once.
+@lru_cache(maxsize=8192)
 def ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 

@@ -8,10 +8,13 @@ regency missing from a list turned into a different, real regency.
 """
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 MARGIN = 2  # the runner-up must be at least this many edits farther than the match
 
 
+# The same readings are held against the same vocabularies on every re-parse of a card.
+@lru_cache(maxsize=65536)
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     """Levenshtein distance; with limit, any value above it may be returned as limit + 1."""
     if limit is not None and abs(len(a) - len(b)) > limit:
