@@ -139,8 +139,13 @@ def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None
     if len(parts) != 2:
         digits = digit_run(value, (6,))
         parts = [digits[:3], digits[3:]] if digits else []
-    if len(parts) == 2 and int(parts[0]) > 0 and int(parts[1]) > 0:  # there is no RT or RW 000
+    # There is no RT or RW 000, and none past 099 (a kelurahan's RWs and an RW's RTs number in
+    # the tens): 810/015 is a misread 010/015, left for a re-read to settle, never guessed.
+    if len(parts) == 2 and all(0 < int(part) < _RT_RW_LIMIT for part in parts):
         parsed.put("rt_rw", f"{int(parts[0]):03d}/{int(parts[1]):03d}", confidence)
+
+
+_RT_RW_LIMIT = 100
 
 
 def _vocabulary(vocabulary: tuple[str, ...], share: float, open_ended: bool = False) -> Callable[..., None]:

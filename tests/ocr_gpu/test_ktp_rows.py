@@ -113,6 +113,13 @@ def test_an_rt_or_rw_of_zero_is_a_misreading() -> None:
     assert "rt_rw" not in _parse(("RT/RW", ": 002/000")).fields
 
 
+def test_an_rt_or_rw_past_99_is_a_misreading_left_out() -> None:
+    # A zero read as 8 or 6: no kelurahan numbers its RWs, nor an RW its RTs, past the tens.
+    assert "rt_rw" not in _parse(("RT/RW", ": 810/015")).fields
+    assert "rt_rw" not in _parse(("RT/RW", ": 010/613")).fields
+    assert _parse(("RT/RW", ": 099/015")).fields["rt_rw"] == "099/015"
+
+
 def test_a_colon_read_as_1_and_run_into_the_nik_is_not_part_of_it() -> None:
     assert _parse(("NIK", f"1{NIK}")).fields["nik"] == NIK
     # Sixteen digits after the 1 that make no NIK are flagged as such.
