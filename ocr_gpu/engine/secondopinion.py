@@ -78,6 +78,11 @@ def _sparse(line: Line) -> bool:
     return characters > 0 and height > 0 and (line.x1 - line.x0) / (characters * height) > _SPARSE
 
 
+def _implausible_rt_rw(text: str) -> bool:
+    """An address reading an RT or RW past 099 (RT 613 for RT 013: a zero read as 6, 8 or 9)."""
+    return any(int(number) >= 100 for number in re.findall(r"\bR[TW]\W{0,2}([0-9]{3})\b", text.upper()))
+
+
 def disputed_fields(key: str) -> tuple[str, ...]:
     return _KEY_FIELDS[key][0] if key in _KEY_FIELDS else (key,)
 
@@ -92,7 +97,9 @@ def second_opinion(
         (key, line)
         for key in (*_KEY_FIELDS, *_FREE_TEXT)
         for line in parsed.lines_of.get(key, [])
-        if line.confidence < (UNSURE_TEXT if key in _AGREEABLE else UNSURE) or _sparse(line)
+        if line.confidence < (UNSURE_TEXT if key in _AGREEABLE else UNSURE)
+        or _sparse(line)
+        or _implausible_rt_rw(line.text)
     ]
     disputed: set[str] = set()
     if not unsure:

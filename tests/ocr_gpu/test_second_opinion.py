@@ -140,3 +140,12 @@ def test_the_third_recognizer_reads_a_rendered_line() -> None:
     ImageDraw.Draw(image).text((10, 15), "KEDUNGWUNI", font=_font(font_pairs()[0][0], 22), fill=30)
     crop = crop_line(np.asarray(image), 8, 12, 200, 42)
     assert third_reader(EngineConfig()).read([crop])[0].text == "KEDUNGWUNI"
+
+
+def test_an_address_reading_an_rt_or_rw_past_99_is_unsure() -> None:
+    from ocr_gpu.engine.secondopinion import _implausible_rt_rw
+
+    assert _implausible_rt_rw("JL. SUDIRMAN NO. 5 RT 613 RW 003")
+    assert _implausible_rt_rw("GG. MELATI RT 003 RW: 100")
+    assert not _implausible_rt_rw("JL. SUDIRMAN NO. 5 RT 013 RW 003")
+    assert not _implausible_rt_rw("PERUM GRIYA BLOK C NO. 140")  # a house number is no RT
