@@ -31,11 +31,6 @@ from kyc.services.audit import apply_transition, lock_document
 from kyc.signals import document_decision_held, document_left_review
 
 log = structlog.get_logger(__name__)
-# A KTP in these statuses is not on file for checking an NPWP (see decisions._ktp_fields_on_file).
-_NOT_ON_FILE = (Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED)
-# Only a KTP that passed lets the re-score decide the NPWP; one still in review or asked
-# again leaves the re-scored NPWP with the human.
-_DECIDED_KTP = (Status.AUTO_APPROVED, Status.APPROVED)
 # A re-score's decision in `filot_decisions` (contract labels): the system's outcomes,
 # never a reviewer's `approved`/`rejected`; a retake asked is `resubmission_requested`
 # as when the first score asks it.
@@ -47,8 +42,10 @@ def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
     transaction has committed (`decisions.decide_document` registers it on commit, and a
     redelivered message of the decided KTP runs it again), each NPWP in its own
     transaction. Returns the re-scored ones."""
+    from kyc.services.decisions import KTP_NOT_ON_FILE
+
     status = Document.objects.filter(pk=ktp.pk).values_list("status", flat=True).first()
-    if ktp.doc_type != DocType.KTP or status is None or status in _NOT_ON_FILE:
+    if ktp.doc_type != DocType.KTP or status is None or status in KTP_NOT_ON_FILE:
         return []
     waiting = Document.objects.filter(
         owner_id=ktp.owner_id, doc_type=DocType.NPWP, status=Status.NEEDS_REVIEW
@@ -128,26 +125,18 @@ def _decide(document: Document, evaluation: scoring.Evaluation, rescored: str) -
 
 def _decision_held(document: Document) -> str:
     """Why the system must not decide the re-scored document ('' when it may): its KTP
-    has not passed (it waits for a human itself, or for a retake), or another app holds
-    the decision (`document_decision_held`: a review forwarded to BULI2)."""
-    if _ktp_on_file_status(document) not in _DECIDED_KTP:
-        return "the KTP it was checked against has not passed"
+    has not passed (it waits for a human itself, or for a retake; the rule of a first
+    score too, `decisions.ktp_not_passed`), or another app holds the decision
+    (`document_decision_held`: a review with BULI2)."""
+    from kyc.services.decisions import ktp_not_passed, ktp_on_file_status
+
+    if ktp_on_file_status(document=document) is None:
+        return "there is no KTP on file to check it against"
+    held = ktp_not_passed(document=document)
+    if held:
+        return held
     replies = document_decision_held.send(sender=Document, document=document)
     return next((reply for _, reply in replies if isinstance(reply, str) and reply), "")
-
-
-def _ktp_on_file_status(document: Document) -> str | None:
-    """The status of the KTP the NPWP was just scored against: the applicant's most recent
-    one not rejected (the choice of `decisions._ktp_fields_on_file`)."""
-    return (
-        OcrResult.objects.filter(
-            document__owner_id=document.owner_id, document__doc_type=DocType.KTP, doc_type="KTP"
-        )
-        .exclude(document__status__in=_NOT_ON_FILE)
-        .order_by("-created_at")
-        .values_list("document__status", flat=True)
-        .first()
-    )
 
 
 def _contract(reading: OcrResult) -> dict:

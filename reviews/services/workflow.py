@@ -136,11 +136,13 @@ def _nik_masked(document: Document) -> str:
     return mask_nik(nik) if nik else ""
 
 
-def open_manual_review(*, document: Document) -> ManualReview:
+def open_manual_review(*, document: Document, reason: str = "") -> ManualReview:
     """Open the review of a document that needs one; idempotent (one review per document).
 
     Called inside the transaction that moved the document to `needs_review` (the
-    `document_needs_review` signal), so the two commit or roll back together.
+    `document_needs_review` signal), so the two commit or roll back together. `reason`
+    says why a human decides it when it is not the score alone (an NPWP whose KTP has
+    not passed).
     """
     with transaction.atomic():
         review, created = ManualReview.objects.get_or_create(
@@ -148,7 +150,7 @@ def open_manual_review(*, document: Document) -> ManualReview:
         )
         if not created:
             return review
-        record_event(review, ReviewAction.OPENED, SYSTEM, reason="the score needs a human")
+        record_event(review, ReviewAction.OPENED, SYSTEM, reason=reason or "the score needs a human")
         if settings.BULI2_ENABLED:
             transaction.on_commit(lambda: _send_forward(review.id))
     log.info("review_opened", review_id=str(review.id), document_id=str(document.id))
