@@ -5,7 +5,6 @@ row lock: save what the OCR read, gather what the scorer needs besides the readi
 and decide.
 """
 
-import functools
 import json
 from collections.abc import Callable
 from typing import TypedDict
@@ -160,10 +159,9 @@ def _rescore_npwps_after_commit(document: Document) -> None:
     two documents: no deadlock with a reviewer's or BULI2's decision on the NPWP). Not
     robust on purpose: a failure fails the message, whose redelivery (a duplicate of a
     decided document) runs the re-score again; registered last, after the metrics."""
-    from kyc.services.rescoring import rescore_npwps_after_ktp  # rescoring scores with this module
+    from kyc.services.rescoring import rescore_npwps_on_commit  # rescoring scores with this module
 
-    if document.doc_type == DocType.KTP:
-        transaction.on_commit(functools.partial(rescore_npwps_after_ktp, ktp=document))
+    rescore_npwps_on_commit(ktp=document)
 
 
 def _codes(evaluation: scoring.Evaluation) -> list[str]:

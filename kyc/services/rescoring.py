@@ -16,6 +16,7 @@ the NPWP, then the `Applicant` row, then the applicant's advisory lock: the orde
 ingestion and of a reviewer's or BULI2's decision, so none of them deadlock.
 """
 
+import functools
 import uuid
 from collections.abc import Callable
 
@@ -37,11 +38,32 @@ log = structlog.get_logger(__name__)
 _AUTOMATED_OUTCOME = {Status.APPROVED: Status.AUTO_APPROVED, Status.REJECTED: Status.AUTO_REJECTED}
 
 
+def rescore_npwps_on_commit(*, ktp: Document, robust: bool = False) -> None:
+    """Once the transaction deciding `ktp` commits, re-score the applicant's waiting
+    NPWPs (`rescore_npwps_after_ktp`): the system's decision of a KTP
+    (`decisions.decide_document`) and a reviewer's or BULI2's
+    (`reviews.services.complete_manual_review`) alike.
+
+    The caller holds the KTP's row (and the `Applicant` row, which its audited transition
+    locked): the applicant's advisory lock is taken now, after them, the order of every
+    path. So an NPWP being scored meanwhile either commits first (and the re-score finds
+    it waiting) or waits and sees the KTP decided. `robust`: a failing re-score is logged
+    and leaves the NPWP with its human rather than failing a caller whose decision has
+    committed (a reviewer's request, BULI2's callback); the pipeline's is not robust, so
+    its message is redelivered and runs it again."""
+    from kyc.services.locks import lock_applicant
+
+    if ktp.doc_type != DocType.KTP:
+        return
+    lock_applicant(owner_id=ktp.owner_id)
+    transaction.on_commit(functools.partial(rescore_npwps_after_ktp, ktp=ktp), robust=robust)
+
+
 def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
     """Re-score the applicant's NPWPs waiting for a human, once the KTP's deciding
-    transaction has committed (`decisions.decide_document` registers it on commit, and a
-    redelivered message of the decided KTP runs it again), each NPWP in its own
-    transaction. Returns the re-scored ones."""
+    transaction has committed (`rescore_npwps_on_commit`; a redelivered message of a
+    KTP the system decided runs it again), each NPWP in its own transaction. Returns
+    the re-scored (or decided) ones."""
     from kyc.services.decisions import KTP_NOT_ON_FILE
 
     status = Document.objects.filter(pk=ktp.pk).values_list("status", flat=True).first()
@@ -50,7 +72,8 @@ def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:
     waiting = Document.objects.filter(
         owner_id=ktp.owner_id, doc_type=DocType.NPWP, status=Status.NEEDS_REVIEW
     ).values_list("pk", flat=True)
-    changed = [rescore_document(document_id=pk, because="the applicant's KTP arrived") for pk in waiting]
+    because = f"the applicant's KTP is {status}"
+    changed = [rescore_document(document_id=pk, because=because) for pk in waiting]
     return [document for document in changed if document is not None]
 
 
@@ -72,13 +95,16 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
             reading=_contract(reading), declared_type=document.doc_type, **scoring_inputs(document=document)
         )
         reasons = evaluation.reasons_as_dicts()
-        if evaluation.score == document.score and reasons == document.reasons:
-            return None
         before = document.score
+        # The same score still decides anew when what held it has gone (its KTP passed).
+        changed = evaluation.score != before or reasons != document.reasons
         rescored = f"re-scored {before} -> {evaluation.score}: {because}"
-        apply_transition(
-            document, lambda doc: doc.rescore(score=evaluation.score, reasons=reasons), reason=rescored
-        )
+        if changed:
+            apply_transition(
+                document, lambda doc: doc.rescore(score=evaluation.score, reasons=reasons), reason=rescored
+            )
+        else:
+            rescored = f"score {before} unchanged: {because}"
         held = _decision_held(document)
         outcome: str
         if held:
@@ -86,6 +112,8 @@ def rescore_document(*, document_id: uuid.UUID | str, because: str) -> Document 
             log.info("document_rescore_decision_held", document_id=str(document.id), why=held)
         else:
             outcome = _decide(document, evaluation, rescored)
+        if not changed and outcome == Status.NEEDS_REVIEW:
+            return None
     log.info(
         "document_rescored",
         document_id=str(document.id),

@@ -237,6 +237,9 @@ def complete_manual_review(
         )
         outcome = review.document.status
         transaction.on_commit(lambda: metrics.record_decision(outcome=outcome))
+        # A KTP decided by a human decides again, on commit, the NPWPs left with a human
+        # while it was in review (the system's decision does the same).
+        kyc_services.rescore_npwps_on_commit(ktp=review.document, robust=True)
     log.info(
         "review_completed", review_id=str(review.id), document_id=str(review.document_id), decision=decision
     )

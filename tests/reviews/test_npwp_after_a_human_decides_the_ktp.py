@@ -1,0 +1,170 @@
+"""An NPWP left with a human because its KTP was in review is decided again when a
+reviewer or BULI2 approves that KTP: the re-score the system's own decision runs."""
+
+import json
+import time
+
+import pytest
+from prometheus_client import REGISTRY
+
+from idnumbers.nik import make_nik
+from kyc.models import Document, DocumentTransition, Profile, Status
+from reviews import services
+from reviews.models import ManualReview, ReviewEvent
+from reviews.signing import sign_callback
+from tests.kyc.decided import BIRTH, NAME, decide_reading, ktp_reading, npwp_reading
+from tests.reviews.conftest import SIGNATURE_SECRET
+
+OTHER_NIK_NPWP = {"name": "SITI RAHMAWATI", "nik": make_nik("3171", 1, BIRTH, female=False, serial=77)}
+DECIDED = (Status.APPROVED, Status.REJECTED, Status.AUTO_APPROVED, Status.AUTO_REJECTED)
+
+
+def waiting_pair(owner: object, npwp: dict | None = None) -> tuple[Document, Document]:
+    """A KTP a human must look at (expired: 85) and an NPWP scored against it, which
+    stays with a human whatever its score while that KTP has not passed."""
+    Profile.objects.filter(user=owner).update(full_name=NAME, date_of_birth=BIRTH)
+    ktp = decide_reading(owner, ktp_reading(valid_until="2020-01-01"))
+    document = decide_reading(owner, npwp_reading(**(npwp or {})))
+    assert (ktp.status, document.status) == (Status.NEEDS_REVIEW, Status.NEEDS_REVIEW)
+    return ktp, document
+
+
+def decisions(document: Document) -> list[tuple[str, str]]:
+    rows = DocumentTransition.objects.filter(document=document, to_status__in=DECIDED)
+    return [(row.to_status, row.actor_kind) for row in rows.order_by("at", "id")]
+
+
+def actions(document: Document) -> list[tuple[str, str]]:
+    rows = ReviewEvent.objects.filter(review__document=document).order_by("at", "id")
+    return [(row.action, row.actor_kind) for row in rows]
+
+
+def counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("filot_decisions_total", {"outcome": outcome}) or 0.0
+
+
+def approve_as_reviewer(review: ManualReview, user: object, decision: str = "approve") -> None:
+    services.claim_review(review_id=review.pk, user=user)
+    services.complete_manual_review(
+        review_id=review.pk,
+        decision=decision,
+        reason="card_genuine_matches",
+        actor=services.Actor.reviewer(user),
+    )
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "npwp", "expected", "closed"),
+    [
+        ((85, 35), None, Status.APPROVED, "approve"),  # 100 > 85
+        ((100, 35), None, Status.NEEDS_REVIEW, ""),  # 100 is not above 100: its human decides
+        ((85, 35), OTHER_NIK_NPWP, Status.REJECTED, "reject"),  # 0 < 35
+    ],
+)
+def test_a_reviewer_approving_the_ktp_decides_the_npwp_on_its_score(
+    alice, rita_reviewer, settings, django_capture_on_commit_callbacks, thresholds, npwp, expected, closed
+) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = thresholds
+    ktp, document = waiting_pair(alice, npwp)
+    before = {outcome: counted(outcome) for outcome in ("approved", "auto_approved", "auto_rejected")}
+    trail = DocumentTransition.objects.filter(document=document).count()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the reviewer's decision commits
+        approve_as_reviewer(ktp.manual_review, rita_reviewer)
+
+    document.refresh_from_db()
+    assert document.status == expected
+    review = ManualReview.objects.get(document=document)
+    if closed:
+        # One decision, by the system, and its review closed by the system with it.
+        assert decisions(document) == [(expected, "system")]
+        assert DocumentTransition.objects.filter(document=document).count() == trail + 1  # score unchanged
+        assert (review.state, review.decision, review.decided_by_kind) == ("completed", closed, "system")
+        assert actions(document) == [("opened", "system"), ("completed", "system")]
+        outcome = {Status.APPROVED: "auto_approved", Status.REJECTED: "auto_rejected"}[expected]
+        assert counted(outcome) - before[outcome] == 1  # the system's decision, not a human's
+    else:
+        assert decisions(document) == []
+        assert DocumentTransition.objects.filter(document=document).count() == trail  # nothing changed
+        assert review.state == "open"
+        assert counted("auto_approved") == before["auto_approved"]
+    assert counted("approved") - before["approved"] == 1  # the KTP, by a human
+
+
+def test_a_reviewer_rejecting_the_ktp_leaves_the_npwp_with_its_human(
+    alice, rita_reviewer, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    ktp, document = waiting_pair(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_as_reviewer(ktp.manual_review, rita_reviewer, decision="reject")
+    document.refresh_from_db()
+    assert document.status == Status.NEEDS_REVIEW and decisions(document) == []
+    assert ManualReview.objects.get(document=document).state == "open"
+
+
+def signed_callback(client: object, review: ManualReview, *, event_id: str, decision: str) -> object:
+    raw = json.dumps(
+        {
+            "event_id": event_id,
+            "review_id": str(review.id),
+            "decision": decision,
+            "reason": "Checked by BULI2",
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    return client.generic(
+        "POST",
+        "/api/v1/reviews/callback",
+        raw,
+        content_type="application/json",
+        HTTP_X_BULI2_TIMESTAMP=timestamp,
+        HTTP_X_BULI2_SIGNATURE=sign_callback(secret=SIGNATURE_SECRET, timestamp=timestamp, body=raw),
+    )
+
+
+def forward(review: ManualReview, case_id: str) -> ManualReview:
+    """The review as `forward_review` leaves it once BULI2 took the case."""
+    review.refresh_from_db()
+    review.forward(buli2_review_id=case_id)
+    review.save()
+    return review
+
+
+def test_buli2_approving_the_ktp_by_its_callback_decides_the_npwp(
+    alice, buli2_settings, client, django_capture_on_commit_callbacks
+) -> None:
+    buli2_settings.KYC_APPROVE_ABOVE, buli2_settings.KYC_REJECT_BELOW = 85, 35
+    ktp, document = waiting_pair(alice)
+    review = forward(ktp.manual_review, "buli2-ktp")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_callback(client, review, event_id="evt-ktp-1", decision="approve")
+
+    assert response.status_code == 200, response.content
+    assert Document.objects.get(pk=ktp.pk).status == Status.APPROVED
+    document.refresh_from_db()
+    assert document.status == Status.APPROVED and decisions(document) == [(Status.APPROVED, "system")]
+    assert ManualReview.objects.get(document=document).decided_by_kind == "system"
+
+
+def test_an_npwp_with_buli2_keeps_its_decision_with_buli2_when_the_ktp_is_approved(
+    alice, rita_reviewer, buli2_settings, client, django_capture_on_commit_callbacks
+) -> None:
+    buli2_settings.KYC_APPROVE_ABOVE, buli2_settings.KYC_REJECT_BELOW = 85, 35
+    ktp, document = waiting_pair(alice)
+    npwp_review = forward(document.manual_review, "buli2-npwp")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_as_reviewer(ktp.manual_review, rita_reviewer)
+
+    document.refresh_from_db()
+    npwp_review.refresh_from_db()
+    assert document.status == Status.NEEDS_REVIEW and decisions(document) == []
+    assert npwp_review.state == "forwarded"
+    # BULI2 decides it, as it would have anyway.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_callback(client, npwp_review, event_id="evt-npwp-1", decision="reject")
+    assert response.status_code == 200, response.content
+    document.refresh_from_db()
+    assert document.status == Status.REJECTED and decisions(document) == [(Status.REJECTED, "buli2")]
