@@ -22,8 +22,9 @@ the document's review in the same transaction (completed, or failed for a retake
 would decide a `needs_review` document on its new score, with `sender=Document` and
 `document=<the locked Document>`. A receiver returning a reason (a non-empty string)
 holds the decision: the new score is recorded, the document stays in `needs_review` for
-whoever has it. The reviews app holds it while the review is forwarded to BULI2 (which
-decides it; there is no call to withdraw a case from BULI2).
+whoever has it. The reviews app holds it while BULI2 holds a case for the review
+(forwarded, or claimed here while it was being sent: BULI2 decides it; there is no call
+to withdraw a case from BULI2).
 """
 
 from django.dispatch import Signal

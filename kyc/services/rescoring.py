@@ -1,15 +1,18 @@
 """Scoring a document again when new evidence arrives: an applicant's KTP decided after
 their NPWP was sent to a human re-scores that NPWP against it (name, NPWP16 = NIK).
 
-When that KTP passed (`auto_approved` or `approved`), the new score decides as a first
-score would (`scoring.decide` with the same thresholds): above `KYC_APPROVE_ABOVE` the
-NPWP is approved, below `KYC_REJECT_BELOW` rejected (or a retake asked, when only the
-photo is at fault), in between it stays with the human already asked. A KTP still in
-review or asked again leaves the re-scored NPWP with the human whatever its score, as
-does a review forwarded to BULI2 (a receiver of `kyc.signals.document_decision_held`:
-BULI2 decides it). A decision is two audited transitions by the system (`needs_review →
-needs_review` with the new score, then the decision), and `document_left_review` closes
-the document's review in the same transaction.
+The KTP's decision may be the system's (`decisions.decide_document`) or a reviewer's or
+BULI2's (`reviews.services.complete_manual_review`); both call `rescore_npwps_on_commit`.
+When that KTP passed (`auto_approved` or `approved`), the new score (or the same one, no
+longer held) decides as a first score would (`scoring.decide` with the same thresholds):
+above `KYC_APPROVE_ABOVE` the NPWP is approved, below `KYC_REJECT_BELOW` rejected (or a
+retake asked, when only the photo is at fault), in between it stays with the human
+already asked. A KTP still in review or asked again leaves the re-scored NPWP with the
+human whatever its score (the rule of a first score too, `decisions.ktp_not_passed`), as
+does a review BULI2 holds a case for (a receiver of `kyc.signals.document_decision_held`:
+BULI2 decides it). A decision is audited transitions by the system (`needs_review →
+needs_review` with the new score when it changed, then the decision), and
+`document_left_review` closes the document's review in the same transaction.
 
 The re-score runs after the KTP's transaction commits, one NPWP per transaction, locking
 the NPWP, then the `Applicant` row, then the applicant's advisory lock: the order of an
