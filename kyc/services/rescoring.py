@@ -59,7 +59,17 @@ def rescore_npwps_on_commit(*, ktp: Document, robust: bool = False) -> None:
     if ktp.doc_type != DocType.KTP:
         return
     lock_applicant(owner_id=ktp.owner_id)
-    transaction.on_commit(functools.partial(rescore_npwps_after_ktp, ktp=ktp), robust=robust)
+    rescore = _rescore_npwps_or_log if robust else rescore_npwps_after_ktp
+    transaction.on_commit(functools.partial(rescore, ktp=ktp))
+
+
+def _rescore_npwps_or_log(*, ktp: Document) -> None:
+    """The re-score after a human's decision: a failure is logged, never raised (Django's
+    own `robust=True` fails on a partial while logging, and would raise after all)."""
+    try:
+        rescore_npwps_after_ktp(ktp=ktp)
+    except Exception:
+        log.exception("npwp_rescore_failed", ktp_id=str(ktp.id))
 
 
 def rescore_npwps_after_ktp(*, ktp: Document) -> list[Document]:

@@ -12,7 +12,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from idnumbers.nik import make_nik
-from kyc.models import Applicant, Document, DocumentTransition, Profile, Status
+from kyc.models import Applicant, Document, DocumentTransition, OcrResult, Profile, Status
 from reviews import services
 from reviews.models import ManualReview, ReviewEvent
 from reviews.signing import sign_callback
@@ -106,6 +106,26 @@ def test_a_reviewer_rejecting_the_ktp_leaves_the_npwp_with_its_human(
     document.refresh_from_db()
     assert document.status == Status.NEEDS_REVIEW and decisions(document) == []
     assert ManualReview.objects.get(document=document).state == "open"
+
+
+def test_a_failing_rescore_after_a_reviewers_decision_leaves_the_npwp_with_its_human(
+    alice, rita_reviewer, settings, django_capture_on_commit_callbacks, log_output
+) -> None:
+    """The reviewer's decision has committed; the NPWP's re-score then fails (its saved
+    reading is damaged): the reviewer is not told of an error, the failure is logged and
+    the NPWP waits for its human."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    ktp, document = waiting_pair(alice)
+    OcrResult.objects.filter(document=document).update(fields=["not", "a", "reading"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_as_reviewer(ktp.manual_review, rita_reviewer)  # no exception
+
+    assert Document.objects.get(pk=ktp.pk).status == Status.APPROVED
+    document.refresh_from_db()
+    assert document.status == Status.NEEDS_REVIEW and decisions(document) == []
+    assert ManualReview.objects.get(document=document).state == "open"
+    assert "npwp_rescore_failed" in log_output.getvalue()
 
 
 def signed_callback(client: object, review: ManualReview, *, event_id: str, decision: str) -> object:
