@@ -1,7 +1,9 @@
 """How kyc tells other apps about a document, without importing them.
 
 `document_needs_review` is sent inside the transaction that moves a document to
-`needs_review`, with `sender=Document` and `document=<the locked Document>`. A receiver
+`needs_review`, with `sender=Document`, `document=<the locked Document>` and
+`reason=<why a human decides it when the score alone would not>` (an NPWP whose KTP
+has not passed; '' when the score is in between the thresholds). A receiver
 that raises rolls the decision back with it: the document is never left needing a
 review that nobody opened. The reviews app connects `open_manual_review` to it.
 
@@ -20,8 +22,9 @@ the document's review in the same transaction (completed, or failed for a retake
 would decide a `needs_review` document on its new score, with `sender=Document` and
 `document=<the locked Document>`. A receiver returning a reason (a non-empty string)
 holds the decision: the new score is recorded, the document stays in `needs_review` for
-whoever has it. The reviews app holds it while the review is forwarded to BULI2 (which
-decides it; there is no call to withdraw a case from BULI2).
+whoever has it. The reviews app holds it while BULI2 holds a case for the review
+(forwarded, or claimed here while it was being sent: BULI2 decides it; there is no call
+to withdraw a case from BULI2).
 """
 
 from django.dispatch import Signal

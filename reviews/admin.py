@@ -331,7 +331,8 @@ class ManualReviewAdmin(ReadOnlyAdmin):
             "can_reveal": user.has_perm("reviews.reveal_nik"),
             "mine": review.claim_active and review.assignee_id == user.pk,
             "claimed_by_other": review.claimed_by_other(user.pk),
-            "workable": review.state in WORKABLE_STATES,
+            # BULI2 decides a case it holds: no claim or decision offered here.
+            "workable": review.state in WORKABLE_STATES and not review.with_buli2,
             "image_url": f"{image_url}?reveal={image_token}" if reveal else image_url,
         }
 

@@ -48,10 +48,10 @@ def register_buli2_health() -> None:
     register_check("buli2", breaker_health)
 
 
-def _open_review(sender: object, document: "Document", **kwargs: object) -> None:
+def _open_review(sender: object, document: "Document", reason: str = "", **kwargs: object) -> None:
     from reviews.services import open_manual_review
 
-    open_manual_review(document=document)
+    open_manual_review(document=document, reason=reason)
 
 
 def _close_review(sender: object, document: "Document", reason: str = "", **kwargs: object) -> None:

@@ -82,8 +82,8 @@ def case_queue() -> list[Case]:
 
 def next_reviews_for(*, user: User) -> list[ManualReview]:
     """What `claim next` tries, in order: the user's own claims, then the oldest case's
-    reviews nobody else holds."""
-    reviews = [review for case in case_queue() for review in case.reviews]
+    reviews nobody else holds; never one BULI2 holds (it decides those)."""
+    reviews = [review for case in case_queue() for review in case.reviews if not review.with_buli2]
     mine = [review for review in reviews if review.claim_active and review.assignee_id == user.pk]
     free = [review for review in reviews if not review.claim_active]
     return mine + free

@@ -136,7 +136,7 @@ def case_view(request: HttpRequest, owner_id: uuid.UUID) -> HttpResponse:
             review=review,
             mine=bool(review and review.claim_active and review.assignee_id == request.user.pk),
             held_by_other=bool(review and review.claimed_by_other(request.user.pk)),
-            workable=bool(review and review.state in WORKABLE_STATES),
+            workable=bool(review and review.state in WORKABLE_STATES and not review.with_buli2),
             can_review=request.user.has_perm("reviews.review_document"),
             decision_reasons=DECISION_REASONS,
             trail=selectors.audit_trail(documents=documents),

@@ -94,6 +94,12 @@ class ManualReview(ConcurrentTransitionMixin, models.Model):
     def claimed_by_other(self, user_id: object) -> bool:
         return self.claim_active and self.assignee_id != user_id
 
+    @property
+    def with_buli2(self) -> bool:
+        """BULI2 holds a case for this undecided review, so BULI2 decides it: there is no
+        call to withdraw a case from BULI2, and nothing local may close it behind its back."""
+        return bool(self.buli2_review_id) and self.state in WORKABLE_STATES
+
     # --- transitions: no side effects beyond this row's fields ----------------------
     @transition(field=state, source=list(WORKABLE_STATES), target=ReviewState.CLAIMED)
     def claim(self, *, user: "User", until: dt.datetime) -> None:
@@ -106,11 +112,15 @@ class ManualReview(ConcurrentTransitionMixin, models.Model):
         self.assignee = None
         self.claim_expires_at = None
 
-    @transition(field=state, source=ReviewState.OPEN, target=ReviewState.FORWARDED)
+    # From `claimed` too: BULI2 took the case while a reviewer claimed it; BULI2 decides
+    # it, so the claim ends.
+    @transition(field=state, source=[ReviewState.OPEN, ReviewState.CLAIMED], target=ReviewState.FORWARDED)
     def forward(self, *, buli2_review_id: str) -> None:
         self.buli2_review_id = buli2_review_id[:128]
         self.forwarded_at = timezone.now()
         self.forward_error = ""
+        self.assignee = None
+        self.claim_expires_at = None
 
     @transition(field=state, source=list(WORKABLE_STATES), target=ReviewState.COMPLETED)
     def complete(self, *, decision: str, reason: str, actor_kind: str, actor_id: str) -> None:

@@ -44,7 +44,7 @@ from kyc.services.privacy import (
     scrub_document,
 )
 from kyc.services.reaper import ReaperReport, ocr_backlog, reap_stuck_documents
-from kyc.services.rescoring import rescore_document, rescore_npwps_after_ktp
+from kyc.services.rescoring import rescore_document, rescore_npwps_after_ktp, rescore_npwps_on_commit
 from kyc.services.retention import PurgeReport, purge_document, purge_expired_data, run_retention_purge
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "request_resubmission",
     "rescore_document",
     "rescore_npwps_after_ktp",
+    "rescore_npwps_on_commit",
     "run_retention_purge",
     "save_reading",
     "scoring_inputs",

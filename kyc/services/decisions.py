@@ -5,7 +5,6 @@ row lock: save what the OCR read, gather what the scorer needs besides the readi
 and decide.
 """
 
-import functools
 import json
 from collections.abc import Callable
 from typing import TypedDict
@@ -14,6 +13,7 @@ import structlog
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from filot import metrics
 from kyc import scoring
@@ -25,6 +25,12 @@ from kyc.services.locks import lock_applicant
 from kyc.signals import document_needs_review
 
 log = structlog.get_logger(__name__)
+
+# A KTP in these statuses is not on file: an NPWP is not checked against it.
+KTP_NOT_ON_FILE = (Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED)
+# Only a KTP that passed lets an NPWP's score decide it (its first score or a re-score);
+# against one still in review or asked again, a human decides the NPWP.
+KTP_PASSED = (Status.AUTO_APPROVED, Status.APPROVED)
 
 _DECIDE: dict[str, Callable[[Document], None]] = {
     Status.AUTO_APPROVED: Document.auto_approve,
@@ -128,13 +134,19 @@ def decide_document(*, document: Document, evaluation: scoring.Evaluation) -> st
     outcome = scoring.decide(
         evaluation.score, approve_above=settings.KYC_APPROVE_ABOVE, reject_below=settings.KYC_REJECT_BELOW
     )
+    reason = _decision_reason(outcome, evaluation)
+    held = ktp_not_passed(document=document) if outcome != Status.NEEDS_REVIEW else ""
+    if held:
+        # The re-score's rule (kyc.services.rescoring): the KTP's own decision comes first.
+        reason = f"needs_review at score {evaluation.score}, not {outcome}: {held}"
+        outcome = Status.NEEDS_REVIEW
     # A reject a better photo could fix asks for a retake instead (kyc.integrations).
     if outcome == Status.AUTO_REJECTED and request_retake_by_scorer(document=document, evaluation=evaluation):
         outcome = Status.RESUBMISSION_REQUESTED
     else:
-        apply_transition(document, _DECIDE[outcome], reason=_decision_reason(outcome, evaluation))
+        apply_transition(document, _DECIDE[outcome], reason=reason)
     if outcome == Status.NEEDS_REVIEW:
-        document_needs_review.send(sender=Document, document=document)
+        document_needs_review.send(sender=Document, document=document, reason=held)
     uploaded_at = document.created_at
     transaction.on_commit(lambda: metrics.record_decision(outcome=outcome, uploaded_at=uploaded_at))
     _rescore_npwps_after_commit(document)
@@ -147,10 +159,9 @@ def _rescore_npwps_after_commit(document: Document) -> None:
     two documents: no deadlock with a reviewer's or BULI2's decision on the NPWP). Not
     robust on purpose: a failure fails the message, whose redelivery (a duplicate of a
     decided document) runs the re-score again; registered last, after the metrics."""
-    from kyc.services.rescoring import rescore_npwps_after_ktp  # rescoring scores with this module
+    from kyc.services.rescoring import rescore_npwps_on_commit  # rescoring scores with this module
 
-    if document.doc_type == DocType.KTP:
-        transaction.on_commit(functools.partial(rescore_npwps_after_ktp, ktp=document))
+    rescore_npwps_on_commit(ktp=document)
 
 
 def _codes(evaluation: scoring.Evaluation) -> list[str]:
@@ -200,15 +211,39 @@ def _ktp_fields_on_file(document: Document) -> dict | None:
     """For an NPWP: the fields of the same applicant's most recent KTP that was not rejected."""
     if document.doc_type != DocType.NPWP:
         return None
-    result = (
-        OcrResult.objects.filter(
-            document__owner=document.owner, document__doc_type=DocType.KTP, doc_type="KTP"
-        )
-        .exclude(document__status__in=[Status.AUTO_REJECTED, Status.REJECTED, Status.FAILED])
-        .order_by("-created_at")
-        .first()
-    )
+    result = _ktp_readings_on_file(document).first()
     return dict(result.fields) if result is not None else None
+
+
+def ktp_on_file_status(*, document: Document) -> str | None:
+    """The status of the KTP an NPWP is (or was just) scored against, the choice of
+    `_ktp_fields_on_file`; None when the applicant has none on file."""
+    return _ktp_readings_on_file(document).values_list("document__status", flat=True).first()
+
+
+def ktp_not_passed(*, document: Document) -> str:
+    """Why an NPWP's score must not decide it ('' when it may): the KTP it was checked
+    against has not passed (it waits for a human, or for a retake). Read under the
+    applicant's advisory lock (`scoring_inputs`), which a human's decision of the KTP
+    takes too, so the status read is the one the NPWP's score saw. With no KTP on file
+    the score decides (its `no_ktp_on_file` reason counts against it)."""
+    if document.doc_type != DocType.NPWP:
+        return ""
+    status = ktp_on_file_status(document=document)
+    if status is None or status in KTP_PASSED:
+        return ""
+    return f"the KTP it was checked against has not passed (it is {status})"
+
+
+def _ktp_readings_on_file(document: Document) -> QuerySet[OcrResult]:
+    """The applicant's KTP readings an NPWP may be checked against, the most recent first."""
+    return (
+        OcrResult.objects.filter(
+            document__owner_id=document.owner_id, document__doc_type=DocType.KTP, doc_type="KTP"
+        )
+        .exclude(document__status__in=KTP_NOT_ON_FILE)
+        .order_by("-created_at")
+    )
 
 
 # --- for reviewers ------------------------------------------------------------------

@@ -67,15 +67,23 @@ def forward_review(*, review_id: uuid.UUID | str) -> ManualReview:
         raise
     with transaction.atomic():
         locked = lock_review(review.id)
-        if locked.state != ReviewState.OPEN:
-            # A reviewer claimed it meanwhile: BULI2 has it too, the claim decides first.
-            log.info("review_forwarded_after_claim", state=locked.state, **context)
+        if locked.state not in (ReviewState.OPEN, ReviewState.CLAIMED):
+            # Decided (or failed) here meanwhile: BULI2 has a case it cannot be told about
+            # (no withdraw call); its callback is then answered as a replay or a conflict.
+            log.warning("review_forwarded_after_decision", state=locked.state, **context)
             locked.buli2_review_id = buli2_review_id[:128]
             locked.save(update_fields=["buli2_review_id", "updated_at"])
             return locked
         before = locked.state
+        # A reviewer claimed it while it was being sent: BULI2 has the case and decides
+        # it (the ownership rule), so the claim ends, in the trail.
+        why = (
+            "BULI2 took the case while it was claimed here; the claim ends"
+            if before == ReviewState.CLAIMED
+            else ""
+        )
         locked.forward(buli2_review_id=buli2_review_id)
         locked.save()
-        record_event(locked, ReviewAction.FORWARDED, SYSTEM, from_state=before)
+        record_event(locked, ReviewAction.FORWARDED, SYSTEM, from_state=before, reason=why)
     log.info("review_forwarded", buli2_review_id=buli2_review_id, **context)
     return locked

@@ -136,11 +136,13 @@ def _nik_masked(document: Document) -> str:
     return mask_nik(nik) if nik else ""
 
 
-def open_manual_review(*, document: Document) -> ManualReview:
+def open_manual_review(*, document: Document, reason: str = "") -> ManualReview:
     """Open the review of a document that needs one; idempotent (one review per document).
 
     Called inside the transaction that moved the document to `needs_review` (the
-    `document_needs_review` signal), so the two commit or roll back together.
+    `document_needs_review` signal), so the two commit or roll back together. `reason`
+    says why a human decides it when it is not the score alone (an NPWP whose KTP has
+    not passed).
     """
     with transaction.atomic():
         review, created = ManualReview.objects.get_or_create(
@@ -148,7 +150,7 @@ def open_manual_review(*, document: Document) -> ManualReview:
         )
         if not created:
             return review
-        record_event(review, ReviewAction.OPENED, SYSTEM, reason="the score needs a human")
+        record_event(review, ReviewAction.OPENED, SYSTEM, reason=reason or "the score needs a human")
         if settings.BULI2_ENABLED:
             transaction.on_commit(lambda: _send_forward(review.id))
     log.info("review_opened", review_id=str(review.id), document_id=str(document.id))
@@ -177,6 +179,7 @@ def claim_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
             )
         if review.state not in WORKABLE_STATES:
             raise Conflict(_("A %(state)s review cannot be claimed.") % {"state": review_state(review.state)})
+        _check_not_with_buli2(review, actor)
         review.claim(user=user, until=until)
 
     return _change(review_id, ReviewAction.CLAIMED, actor, apply)
@@ -235,6 +238,9 @@ def complete_manual_review(
         )
         outcome = review.document.status
         transaction.on_commit(lambda: metrics.record_decision(outcome=outcome))
+        # A KTP decided by a human decides again, on commit, the NPWPs left with a human
+        # while it was in review (the system's decision does the same).
+        kyc_services.rescore_npwps_on_commit(ktp=review.document, robust=True)
     log.info(
         "review_completed", review_id=str(review.id), document_id=str(review.document_id), decision=decision
     )
@@ -260,13 +266,23 @@ def _check_may_decide(review: ManualReview, actor: Actor) -> None:
             _("The document is %(status)s; it cannot be decided now.")
             % {"status": document_status(review.document.status)}
         )
+    _check_not_with_buli2(review, actor)
     if actor.kind == ActorKind.REVIEWER:
         if not review.claim_active:
             raise Conflict(_("Claim the review before deciding it."))
         if review.assignee_id != actor.user_id:
             raise Conflict(_("Another reviewer holds this review."))
-    elif review.claim_active:
+    elif review.claim_active and not review.with_buli2:
+        # BULI2 decides a case it holds whatever claim an older version left on it.
         raise Conflict(_("A reviewer holds this review."))
+
+
+def _check_not_with_buli2(review: ManualReview, actor: Actor) -> None:
+    """A review BULI2 holds is BULI2's to decide (`ManualReview.with_buli2`): a local
+    claim, decision, failure or retake request is refused, since BULI2 cannot be told
+    (there is no withdraw call) and would go on deciding a case closed here."""
+    if review.with_buli2 and actor.kind != ActorKind.BULI2:
+        raise Conflict(_("This case is with BULI2, which decides it: it cannot be claimed or decided here."))
 
 
 def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> ManualReview:
@@ -285,6 +301,7 @@ def fail_review(*, review_id: uuid.UUID | str, reason: str, actor: Actor) -> Man
             raise Conflict(_("Another reviewer holds this review."))
         if review.state not in WORKABLE_STATES:
             raise Conflict(_("A %(state)s review cannot fail.") % {"state": review_state(review.state)})
+        _check_not_with_buli2(review, actor)
         review.fail(reason=reason)
 
     with transaction.atomic():
@@ -312,6 +329,7 @@ def request_reupload(*, review_id: uuid.UUID | str, user: User, code: str, reaso
     actor = Actor.reviewer(user)
     with transaction.atomic():
         review = lock_review(review_id)
+        _check_not_with_buli2(review, actor)
         if not (review.claim_active and review.assignee_id == user.pk):
             raise Conflict(_("Claim the review before asking for a new photo."))
         before = review.state
@@ -363,14 +381,15 @@ def close_review_of_decided_document(*, document: Document, reason: str) -> Manu
 
 
 def review_holds_decision(*, document: Document) -> str:
-    """Why the system must not decide this document on a re-score ('' when it may): its
-    review is forwarded to BULI2, which decides it (there is no withdraw call, so closing
-    it here would leave BULI2 deciding a case already closed). `kyc.signals.
-    document_decision_held`, inside kyc's transaction, the document locked; the review is
-    locked after it, the order of every path."""
+    """Why the system must not decide this document on a re-score ('' when it may): BULI2
+    holds a case for its review (`with_buli2`: forwarded, or claimed here while it was
+    being sent), and decides it (there is no withdraw call, so closing it here would
+    leave BULI2 deciding a case already closed). `kyc.signals.document_decision_held`,
+    inside kyc's transaction, the document locked; the review is locked after it, the
+    order of every path."""
     review = ManualReview.objects.select_for_update(of=("self",)).filter(document_id=document.pk).first()
-    if review is not None and review.state == ReviewState.FORWARDED:
-        return "its review is forwarded to BULI2, which decides it"
+    if review is not None and review.with_buli2:
+        return "BULI2 holds its review's case and decides it"
     return ""
 
 

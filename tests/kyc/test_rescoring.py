@@ -457,3 +457,60 @@ def test_a_redelivered_message_of_a_decided_ktp_rescores_what_a_dead_worker_left
     npwp.refresh_from_db()
     assert (npwp.status, npwp.score) == (Status.APPROVED, 92)
     assert Document.objects.get(pk=ktp.id).status == Status.AUTO_APPROVED
+
+
+OTHER_NIK = make_nik("3171", 1, BIRTH, female=False, serial=77)
+
+
+def ktp_asked_again(owner: object) -> Document:
+    """A KTP a reviewer looked at and asked a retake of: `resubmission_requested`, on file."""
+    ktp = decide_reading(owner, ktp_reading(valid_until="2020-01-01"))
+    user = ensure_reviewer(email="rita@filot.example", password=PASSWORD)[0]
+    review = review_services.claim_review(review_id=ktp.manual_review.pk, user=user)
+    review_services.request_reupload(
+        review_id=review.pk, user=user, code="photo_unreadable", reason="blurred"
+    )
+    ktp.refresh_from_db()
+    return ktp
+
+
+@pytest.mark.parametrize("ktp_state", ["in review", "asked again"])
+@pytest.mark.parametrize(
+    ("npwp", "would_be"),
+    [
+        ({}, "auto_approved"),  # agrees with the KTP: 100 > 85
+        ({"name": "SITI RAHMAWATI", "nik": OTHER_NIK}, "auto_rejected"),  # disagrees: 0 < 35
+    ],
+)
+def test_a_first_npwp_score_against_a_ktp_that_has_not_passed_goes_to_a_human(
+    declared, settings, ktp_state, npwp, would_be
+) -> None:
+    """The first decision follows the re-score's rule: a decisive score decides an NPWP
+    only against a KTP that passed; against one in review or asked again a human looks,
+    and the audit row and the review's trail say why."""
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    if ktp_state == "in review":
+        ktp = decide_reading(declared, ktp_reading(valid_until="2020-01-01"))  # expired: 85, a human looks
+    else:
+        ktp = ktp_asked_again(declared)
+    assert (
+        ktp.status
+        == {"in review": Status.NEEDS_REVIEW, "asked again": Status.RESUBMISSION_REQUESTED}[ktp_state]
+    )
+
+    document = decide_reading(declared, npwp_reading(**npwp))
+
+    assert document.status == Status.NEEDS_REVIEW
+    assert "no_ktp_on_file" not in codes(document)  # it was checked against that KTP
+    assert scoring.decide(document.score, approve_above=85, reject_below=35) == would_be
+    sent = DocumentTransition.objects.filter(document=document).order_by("at", "id").last()
+    assert (sent.from_status, sent.to_status, sent.actor_kind) == ("ai_evaluated", "needs_review", "system")
+    assert "KTP" in sent.reason and ktp.status in sent.reason and would_be in sent.reason, sent.reason
+    opened = ReviewEvent.objects.get(review__document=document)
+    assert opened.action == "opened" and "KTP" in opened.reason, opened.reason
+
+
+def test_a_first_npwp_score_against_a_ktp_that_passed_still_decides(declared, settings) -> None:
+    settings.KYC_APPROVE_ABOVE, settings.KYC_REJECT_BELOW = 85, 35
+    assert decide_reading(declared, ktp_reading()).status == Status.AUTO_APPROVED
+    assert decide_reading(declared, npwp_reading()).status == Status.AUTO_APPROVED

@@ -2,7 +2,7 @@
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +15,8 @@ class FakeBuli2:
     script: list[int] = field(default_factory=list)
     default: int = 201
     requests: list[dict] = field(default_factory=list)
+    # Run (in the server's thread) before each answer: what happens here meanwhile.
+    before_answer: Callable[[], None] | None = None
 
     def answer(self) -> int:
         return self.script.pop(0) if self.script else self.default
@@ -28,6 +30,8 @@ def running_fake_buli2() -> Iterator[FakeBuli2]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if fake.before_answer is not None:
+                fake.before_answer()
             with lock:
                 status = fake.answer()
                 fake.requests.append(
