@@ -73,20 +73,27 @@ def _rendered_line(value: str) -> tuple[np.ndarray, Line]:
     return np.asarray(image), Line("", 0.0, x0 - 3, y0 - 4, x1 + 3, y1 + 4)
 
 
-@pytest.mark.slow
-def test_free_text_the_second_reader_and_a_tesseract_re_read_agree_on_is_taken() -> None:
+def _after_second_opinion(printed: str, first: str, confidence: float):
+    """The district line printing `printed`, read by Tesseract as `first`: parsed before and
+    after the second opinion (real readers), and the keys the readers disputed."""
     pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
     from ocr_gpu.engine.secondopinion import second_opinion
 
-    gray, value = _rendered_line("PURWODADI")
-    # Tesseract's first reading of the soft line was a scrap, and unsure.
-    value.text, value.confidence = ": ODAD", 0.5
-    label = Line("Kecamatan", 0.9, 30, value.y0, 160, value.y1)
+    gray, value = _rendered_line(printed)
+    value.text, value.confidence = first, confidence
+    label = Line("Kecamatan", 0.95, 30, value.y0, 160, value.y1)
     rows = group_rows([label, value])
-    parsed = parse_ktp(rows)
-    assert "district" not in parsed.fields  # 0.5 is under the free-text floor
-    parsed, disputed = second_opinion(parsed, gray, lambda: parse_ktp(rows), EngineConfig())
-    assert parsed.fields["district"] == "PURWODADI"
+    before = parse_ktp(rows)
+    after, disputed = second_opinion(parse_ktp(rows), gray, lambda: parse_ktp(rows), EngineConfig())
+    return before, after, disputed
+
+
+@pytest.mark.slow
+def test_free_text_the_second_reader_and_a_tesseract_re_read_agree_on_is_taken() -> None:
+    # Tesseract's first reading of the soft line was a scrap, and unsure.
+    before, after, disputed = _after_second_opinion("PURWODADI", ": ODAD", 0.5)
+    assert "district" not in before.fields  # 0.5 is under the free-text floor
+    assert after.fields["district"] == "PURWODADI"
     assert not disputed
 
 
@@ -102,18 +109,10 @@ def test_a_tesseract_re_read_that_says_something_else_is_no_agreement() -> None:
 
 @pytest.mark.slow
 def test_a_sure_reading_that_dropped_part_of_its_line_gets_a_second_opinion() -> None:
-    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
-    from ocr_gpu.engine.secondopinion import second_opinion
-
-    gray, value = _rendered_line("GUNUNGSARI")
     # Tesseract sure of a scrap: four characters for a box ten characters wide.
-    value.text, value.confidence = ": G GSAR", 0.91
-    label = Line("Kecamatan", 0.95, 30, value.y0, 160, value.y1)
-    rows = group_rows([label, value])
-    parsed = parse_ktp(rows)
-    assert parsed.fields["district"] == "G GSAR"
-    parsed, _ = second_opinion(parsed, gray, lambda: parse_ktp(rows), EngineConfig())
-    assert parsed.fields["district"] == "GUNUNGSARI"
+    before, after, _ = _after_second_opinion("GUNUNGSARI", ": G GSAR", 0.91)
+    assert before.fields["district"] == "G GSAR"
+    assert after.fields["district"] == "GUNUNGSARI"
 
 
 def test_where_tesseract_and_the_second_reader_differ_any_two_recognizers_agreeing_decide() -> None:
