@@ -59,7 +59,48 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+class EveryTestRan:
+    """Fails a green run in which fewer tests reported than were collected.
+
+    xdist's scope-based schedulers (--dist loadscope, loadfile, loadgroup) key tests by
+    node id, and schemathesis gives all of tests/kyc/test_openapi.py's generated cases
+    one: under them 24 of its 25 cases never ran and the run still passed. `make test`
+    uses --dist worksteal (by index); this check makes any such loss a red run.
+    """
+
+    def __init__(self) -> None:
+        self.collected: int | None = None
+        self.reported = 0
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.collected = len(ids)  # the controller: what each worker collected (the same list)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = len(session.items)  # without xdist
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.reported += 1
+
+    def lost(self) -> int:
+        return 0 if self.collected is None else self.collected - self.reported
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus == pytest.ExitCode.OK and self.lost() > 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.lost() > 0:
+            terminalreporter.write_line(
+                f"{self.lost()} of the {self.collected} collected tests never reported a result", red=True
+            )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # not in an xdist worker: it runs only its share
+        config.pluginmanager.register(EveryTestRan(), "filot-every-test-ran")
     if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
         pytest.exit(
             "The tests run on PostgreSQL only: set TEST_DATABASE_URL to a postgres:// URL.", returncode=2
