@@ -170,6 +170,9 @@ def test_worker_health_fails_while_its_process_group_is_not_whole(stack):
         assert check["ok"] is False
     finally:
         os.kill(worker.pid, signal.SIGCONT)
+        # The group this test broke: gone at once (a SIGTERM to it waited out the stack's
+        # 15 s stop timeout before the SIGKILL).
+        stack.kill(worker)
 
 
 def _serves(pid: int, port: int) -> bool:
