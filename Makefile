@@ -11,6 +11,8 @@ PORT ?= 8000
 FILOT_DATA_DIR ?= $(CURDIR)/.data
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+# pytest-xdist workers; each has its own test database and Redis database (tests/environment.py).
+TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 PY := $(VENV)/bin/python
@@ -77,7 +79,8 @@ run: $(STAMP) system-packages
 	@$(PY) manage.py serve --port $(PORT)
 
 test: $(STAMP) system-packages browser load-generator
-	@DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
+	@DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .

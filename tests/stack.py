@@ -8,6 +8,7 @@ It shares the test database (pytest-django's, so tests using it need
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,13 +22,31 @@ import redis
 import requests
 from django.conf import settings
 
+from tests.environment import worker_number
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Ports for the servers the tests start: below the kernel's ephemeral range (32768 and
+# up), so no outgoing connection takes one between free_port() and the server's bind,
+# and a range of its own for each pytest-xdist worker, so two workers never pick the
+# same one. Within its range a worker takes them in turn, skipping those in use.
+PORTS_PER_WORKER = 1000
+FIRST_PORT = 20000 + PORTS_PER_WORKER * (worker_number() % 12)
+_next_port = FIRST_PORT + random.randrange(PORTS_PER_WORKER)  # two runs at once rarely start alike
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    global _next_port
+    for _ in range(PORTS_PER_WORKER):
+        port, _next_port = _next_port, FIRST_PORT + (_next_port + 1 - FIRST_PORT) % PORTS_PER_WORKER
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {FIRST_PORT}-{FIRST_PORT + PORTS_PER_WORKER - 1}")
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:

@@ -9,7 +9,6 @@ its children, when the tests using it are done.
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.stack import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_KEY = "stack-K7mN2pQ9rS4tU8vW1xY5zA3bC6dE0fG"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str, token: str | None = None) -> tuple[int, bytes]:

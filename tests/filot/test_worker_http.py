@@ -1,21 +1,15 @@
 """The worker's own HTTP server, started in this process as a worker process starts it."""
 
 import json
-import socket
 import urllib.error
 import urllib.request
 
 import pytest
 
 from filot.worker_http import WorkerHealth, serve
+from tests.stack import free_port
 
 KEY = "svc-R5tY8uI2oP6aS9dF3gH7jK1-c4Vb9nM"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(port: int, path: str, token: str | None = None) -> tuple[int, dict | str]:

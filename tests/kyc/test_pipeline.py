@@ -4,6 +4,7 @@ worker threads, the real OCR engine, the database. Synthetic cards only."""
 import io
 import json
 import time
+import uuid
 
 import dramatiq
 import pytest
@@ -200,6 +201,9 @@ def test_recognize_writes_the_reading_beside_the_image_and_never_the_database(
 
     card, jpeg = clean_card("NPWP")
     name = default_storage.save("documents/x/y/original.jpg", io.BytesIO(jpeg))
+    # Pub/sub channels span every Redis database: a channel of this test's own, so no
+    # other OCR run on the same server (another xdist worker's) publishes into it.
+    settings.OCR_GPU_PUBLISH_CHANNEL = f"{settings.OCR_GPU_PUBLISH_CHANNEL}:test-{uuid.uuid4().hex}"
     listener = redis.Redis.from_url(settings.REDIS_URL).pubsub()
     listener.subscribe(settings.OCR_GPU_PUBLISH_CHANNEL)
     assert listener.get_message(timeout=2)["type"] == "subscribe"

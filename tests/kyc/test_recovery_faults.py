@@ -170,6 +170,9 @@ def test_worker_health_fails_while_its_process_group_is_not_whole(stack):
         assert check["ok"] is False
     finally:
         os.kill(worker.pid, signal.SIGCONT)
+        # The group this test broke: gone at once (a SIGTERM to it waited out the stack's
+        # 15 s stop timeout before the SIGKILL).
+        stack.kill(worker)
 
 
 def _serves(pid: int, port: int) -> bool:
@@ -237,7 +240,11 @@ def test_a_worker_frozen_inside_its_ingest_transaction_holds_up_no_reaper_pass(t
             held = stack.upload(applicant, photos[0])
             time.sleep(1.2)  # past the dispatch grace
             assert stack.reap()["sent"] == 1
-            waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s"
+            # In this test database only: another xdist worker's run uses the same server.
+            waiting = (
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE %s"
+            )
             pattern = 'INSERT INTO "kyc_ocrresult"%'
             wait_until(lambda: monitor.execute(waiting, [pattern]).fetchone() is not None, timeout=180)
             backend = monitor.execute(waiting, [pattern]).fetchone()[0]
