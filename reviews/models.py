@@ -140,6 +140,9 @@ class ManualReview(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=ReviewState.FAILED, target=ReviewState.OPEN)
     def reopen(self) -> None:
         self.reason = ""
+        # A review failed here had BULI2's answer refused: reopened, it is this back
+        # office's to decide, not a case still with BULI2 (the event names the old case).
+        self.buli2_review_id = ""
 
 
 class ReviewAction(models.TextChoices):

@@ -408,4 +408,6 @@ def reopen_review(*, review_id: uuid.UUID | str, user: User) -> ManualReview:
         current = lock_review(review_id)
         if current.state == ReviewState.OPEN:
             return current
-        return _change(review_id, ReviewAction.REOPENED, Actor.reviewer(user), apply)
+        left = current.buli2_review_id
+        reason = f"BULI2 case {left} left: reopened for a reviewer here" if left else ""
+        return _change(review_id, ReviewAction.REOPENED, Actor.reviewer(user), apply, reason=reason)

@@ -130,3 +130,25 @@ def test_a_review_claimed_while_it_was_being_forwarded_goes_to_buli2_and_the_cla
         services.complete_manual_review(
             review_id=review.pk, decision="reject", reason="no", actor=services.Actor.reviewer(rita_reviewer)
         )
+
+
+def test_a_review_failed_here_after_it_went_to_buli2_is_a_reviewers_again_when_reopened(
+    needs_review, rita_reviewer, sam
+) -> None:
+    # Failed here while being sent (no BULI2 id yet), then forwarding recorded BULI2's id,
+    # and BULI2's answer was refused: reopened, nobody but a reviewer here can decide it.
+    review = needs_review.manual_review
+    services.fail_review(review_id=review.pk, reason="cannot tell", actor=services.Actor.reviewer(sam))
+    ManualReview.objects.filter(pk=review.pk).update(buli2_review_id="buli2-9")
+
+    reopened = services.reopen_review(review_id=review.pk, user=sam)
+    assert reopened.state == "open"
+    assert not reopened.with_buli2
+    event = ReviewEvent.objects.filter(review=review, action="reopened").get()
+    assert "buli2-9" in event.reason
+    assert [r.pk for r in next_reviews_for(user=rita_reviewer)] == [review.pk]
+    services.claim_review(review_id=review.pk, user=rita_reviewer)
+    decided = services.complete_manual_review(
+        review_id=review.pk, decision="approve", reason="ok", actor=services.Actor.reviewer(rita_reviewer)
+    )
+    assert decided.state == "completed"
