@@ -14,6 +14,7 @@ ACTIVE = ['ai_evaluated', 'approved', 'auto_approved', 'needs_review', 'ocr_comp
 # or a waiting review is never undone for a redundant copy), the oldest among equals.
 KEEP_FIRST = ['approved', 'auto_approved', 'needs_review', 'ai_evaluated', 'ocr_completed', 'processing', 'uploaded']
 ACTOR_ID = 'migration kyc.0004_document_one_active_per_image'
+OPEN_REVIEW = ['open', 'claimed', 'forwarded']
 
 
 def fail_duplicate_active_documents(apps, schema_editor):
@@ -23,6 +24,8 @@ def fail_duplicate_active_documents(apps, schema_editor):
     restart of it answers 409 with the active document's id, as for any other."""
     Document = apps.get_model('kyc', 'Document')
     DocumentTransition = apps.get_model('kyc', 'DocumentTransition')
+    ManualReview = apps.get_model('reviews', 'ManualReview')
+    ReviewEvent = apps.get_model('reviews', 'ReviewEvent')
     if schema_editor.connection.vendor == 'postgresql':
         # No new duplicate committed between this step and the constraint's index.
         schema_editor.execute('LOCK TABLE kyc_document IN SHARE ROW EXCLUSIVE MODE')
@@ -50,6 +53,21 @@ def fail_duplicate_active_documents(apps, schema_editor):
                 correlation_id=copy.correlation_id,
             )
             Document.objects.filter(pk=copy.pk).update(status='failed', failure_reason=reason, updated_at=now)
+            # A copy that waited in review: its review ends with it (a decision on a failed
+            # document is refused), so no reviewer is offered a case nobody can close.
+            for review in ManualReview.objects.filter(document_id=copy.id, state__in=OPEN_REVIEW):
+                ReviewEvent.objects.create(
+                    review_id=review.id,
+                    action='failed',
+                    from_state=review.state,
+                    to_state='failed',
+                    at=now,
+                    actor_kind='system',
+                    actor_id=ACTOR_ID,
+                    reason=reason,
+                    correlation_id=copy.correlation_id,
+                )
+                ManualReview.objects.filter(pk=review.pk).update(state='failed', reason=reason, updated_at=now)
             print(f'\n  document {copy.id} ({copy.status}) failed: duplicate of {kept.id} ({kept.status})', end='')
 
 
@@ -57,6 +75,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('kyc', '0003_ocr_results'),
+        # The reviews of the copies it fails (reviews 0001 needs only kyc 0003, so every
+        # database that applied this migration had applied it too).
+        ('reviews', '0001_manual_reviews'),
     ]
 
     operations = [

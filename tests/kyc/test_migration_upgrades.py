@@ -120,3 +120,32 @@ def test_duplicate_active_documents_are_resolved_and_audited_before_the_constrai
     )
     assert_conflict_points_at(restart, docs["b_older"])  # a failed copy is not restarted beside it
     assert Document.objects.get(pk=docs["b_newer"]).status == Status.FAILED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_review_of_a_copy_failed_by_the_upgrade_ends_with_it(at_0003):
+    from reviews.models import ManualReview, ReviewEvent
+
+    alice = at_0003.get_model("kyc", "User").objects.create(email="alice@example.com", password="!")
+    older = old_document(at_0003, alice, image="e", status="needs_review", age_days=3)
+    newer = old_document(at_0003, alice, image="e", status="needs_review", age_days=2)
+    kept_review = ManualReview.objects.create(document_id=older)
+    copy_review = ManualReview.objects.create(document_id=newer)
+
+    migrate()
+
+    assert Document.objects.get(pk=newer).status == Status.FAILED
+    kept_review.refresh_from_db()
+    copy_review.refresh_from_db()
+    assert kept_review.state == "open"  # the one kept still waits for its reviewer
+    assert copy_review.state == "failed"
+    assert str(older) in copy_review.reason
+    event = ReviewEvent.objects.get(review=copy_review)
+    assert (event.action, event.from_state, event.to_state, event.actor_kind, event.actor_id) == (
+        "failed",
+        "open",
+        "failed",
+        "system",
+        ACTOR_ID,
+    )
+    assert not ReviewEvent.objects.filter(review=kept_review).exists()
