@@ -42,30 +42,23 @@ def fail_duplicate_active_documents(apps, schema_editor):
                 f'Duplicate of document {kept.id}: the same image, both active before one active '
                 f'document per image was enforced; {kept.id} stays {kept.status}.'
             )
+            # Who, when and why, on the document's audit row and on its review's.
+            by_the_system = {
+                'at': now,
+                'actor_kind': 'system',
+                'actor_id': ACTOR_ID,
+                'reason': reason,
+                'correlation_id': copy.correlation_id,
+            }
             DocumentTransition.objects.create(
-                document_id=copy.id,
-                from_status=copy.status,
-                to_status='failed',
-                at=now,
-                actor_kind='system',
-                actor_id=ACTOR_ID,
-                reason=reason,
-                correlation_id=copy.correlation_id,
+                document_id=copy.id, from_status=copy.status, to_status='failed', **by_the_system
             )
             Document.objects.filter(pk=copy.pk).update(status='failed', failure_reason=reason, updated_at=now)
             # A copy that waited in review: its review ends with it (a decision on a failed
             # document is refused), so no reviewer is offered a case nobody can close.
             for review in ManualReview.objects.filter(document_id=copy.id, state__in=OPEN_REVIEW):
                 ReviewEvent.objects.create(
-                    review_id=review.id,
-                    action='failed',
-                    from_state=review.state,
-                    to_state='failed',
-                    at=now,
-                    actor_kind='system',
-                    actor_id=ACTOR_ID,
-                    reason=reason,
-                    correlation_id=copy.correlation_id,
+                    review_id=review.id, action='failed', from_state=review.state, to_state='failed', **by_the_system
                 )
                 ManualReview.objects.filter(pk=review.pk).update(state='failed', reason=reason, updated_at=now)
             print(f'\n  document {copy.id} ({copy.status}) failed: duplicate of {kept.id} ({kept.status})', end='')
