@@ -56,6 +56,11 @@ def locate(image: np.ndarray) -> Located:
     return Located(image, quad, matrix, card, quality, tuple(o.quad for o in found[1 : _RUNNERS_UP + 1]))
 
 
+def whole_photo(located: Located) -> Located:
+    """The whole photo as the card's frame, with no outline to fall back to."""
+    return _reframed(replace(located, others=()), card_matrix(located.image, None), None)
+
+
 def _reframed(located: Located, matrix: np.ndarray, quad: np.ndarray | None) -> Located:
     return replace(located, quad=quad, matrix=matrix, card=warp(located.image, matrix))
 

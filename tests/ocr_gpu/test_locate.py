@@ -153,3 +153,26 @@ def test_an_outline_that_shows_almost_no_print_gives_way_to_a_framing_that_shows
     reading = read_card(jpeg, None, config)
     assert reading.doc_type == "KTP"
     assert reading.fields["nik"] == card.fields["nik"]
+
+
+def test_an_outline_whose_print_reads_as_no_card_gives_way_to_the_whole_photo(monkeypatch) -> None:
+    from dataclasses import replace
+
+    import ocr_gpu.engine.pipeline as pipeline
+    from ocr_gpu.engine.geometry import card_matrix, warp
+
+    # The true outline with its corners in mirror order: the framing shows level print that
+    # runs nowhere off the frame (settle finds no fault), but mirrored it reads as no card.
+    fields, jpeg, corners = _photo(21, _white_sheet, _KEYSTONE)
+    mirrored = corners[[1, 0, 3, 2]]
+
+    def wrong_outline(image: np.ndarray):
+        located = locate(image)
+        matrix = card_matrix(image, mirrored)
+        return replace(located, quad=mirrored, matrix=matrix, card=warp(image, matrix), others=())
+
+    monkeypatch.setattr(pipeline, "locate", wrong_outline)
+    reading = read_card(jpeg, None, EngineConfig())
+    assert reading.doc_type == "KTP"
+    assert reading.fields["nik"] == fields["nik"]
+    assert reading.fields["name"] == fields["name"]
