@@ -115,7 +115,28 @@ def detect(found: TextMap) -> list[LineBox]:
     """Stage 3, detect: the card's text lines as boxes, art and lone colons left out."""
     low, high = LINE_HEIGHT
     boxes = [b for b in found.boxes() if low <= b.height <= high and b.x1 - b.x0 >= MIN_LINE_WIDTH]
-    return _without_colons(boxes)
+    return _joined(_without_colons(boxes))
+
+
+def _joined(boxes: list[LineBox]) -> list[LineBox]:
+    """Boxes of one line that overlap, joined: DBNet can split a line inside a word
+    (`JL. GATOT SU` + `SUBROTO GG. 12`), and each crop then reads the shared letters."""
+    boxes = sorted(boxes, key=lambda box: box.x0)
+    joined: list[LineBox] = []
+    for box in boxes:
+        for i, other in enumerate(joined):
+            if box.x0 < other.x1 and abs(box.cy - other.cy) < 0.5 * min(box.height, other.height):
+                joined[i] = LineBox(
+                    min(other.x0, box.x0),
+                    min(other.y0, box.y0),
+                    max(other.x1, box.x1),
+                    max(other.y1, box.y1),
+                    max(other.score, box.score),
+                )
+                break
+        else:
+            joined.append(box)
+    return joined
 
 
 def _without_colons(boxes: list[LineBox]) -> list[LineBox]:

@@ -66,16 +66,26 @@ def digit_runs(text: str, lengths: tuple[int, ...]) -> list[str]:
 
 
 def parse_date(text: str) -> str | None:
-    """An ISO date from a printed DD-MM-YYYY (any separators, look-alike letters)."""
+    """An ISO date from a printed DD-MM-YYYY (any separators, look-alike letters).
+
+    The first valid date that starts where a number starts; look-alike letters count as
+    digits first only in words that hold a digit, so a label in front of the date
+    (`TANGGAL TERDAFTAR`, whose letters read 74N6641 as digits) is no part of it.
+    """
     fixed = text.translate(_AS_DIGIT)
-    match = _DATE.search(fixed)
-    if match:
-        day, month, year = (int(part) for part in match.groups())
-    else:
-        digits = re.sub(r"\D", "", fixed)
-        if len(digits) != 8:
-            return None
-        day, month, year = int(digits[:2]), int(digits[2:4]), int(digits[4:])
+    numbers = re.sub(r"\S*\d\S*", lambda word: word.group().translate(_AS_DIGIT), text)
+    for candidate in (numbers, fixed):
+        for start in range(len(candidate)):
+            if start and candidate[start - 1].isdigit():
+                continue
+            match = _DATE.match(candidate, start)
+            if match and (date := _iso(*(int(part) for part in match.groups()))):
+                return date
+    digits = re.sub(r"\D", "", fixed)
+    return _iso(int(digits[:2]), int(digits[2:4]), int(digits[4:])) if len(digits) == 8 else None
+
+
+def _iso(day: int, month: int, year: int) -> str | None:
     if not 1900 <= year <= 2100:
         return None
     try:

@@ -11,7 +11,14 @@ from ocr_gpu.engine.ktprows import Entry, align, split_row, value_column, value_
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
 from ocr_gpu.engine.nik import correct_nik
 from ocr_gpu.engine.vocab import closest
-from ocr_gpu.engine.vocabularies import BLOOD_TYPES, GENDERS, MARITAL, OCCUPATIONS, RELIGIONS
+from ocr_gpu.engine.vocabularies import (
+    BLOOD_TYPES,
+    GENDERS,
+    MARITAL,
+    OCCUPATION_ABBREVIATIONS,
+    OCCUPATIONS,
+    RELIGIONS,
+)
 
 LABELS = {
     "nik": "NIK",
@@ -129,7 +136,8 @@ def _read_gender(parsed: Parsed, key: str, value: str, confidence: float) -> Non
 def _read_blood(parsed: Parsed, text: str, confidence: float) -> None:
     """The blood type after `Gol. Darah`; a `-` (not recorded) or anything else is no value."""
     blood = text.rpartition(":")[2] if ":" in text else re.sub(r"G[O0Q]L\.?|DARAH", "", text)
-    blood = blood.strip().translate(str.maketrans("0QD\u00a98", "OOOOB"))
+    # The colon read as a full stop (`Gol. Darah. B`) is no part of the value either.
+    blood = blood.strip(" .,;:|").translate(str.maketrans("0QD\u00a98", "OOOOB"))
     blood = re.sub(r"[^ABO+\-]", "", blood.split(" ")[0] if blood else "").rstrip("+-")
     parsed.put("blood_type", blood if blood in BLOOD_TYPES else None, confidence)
 
@@ -139,6 +147,10 @@ def _read_rt_rw(parsed: Parsed, key: str, value: str, confidence: float) -> None
     if len(parts) != 2:
         digits = digit_run(value, (6,))
         parts = [digits[:3], digits[3:]] if digits else []
+    if len(parts) != 2:
+        # The slash read as a 1 or 7 between two three-digit numbers: no RT/RW has 7 digits.
+        slashed = re.fullmatch(r"\s*(0[0-9]{2})[17]([0-9]{3})\s*", clean_value(value))
+        parts = list(slashed.groups()) if slashed else []
     # There is no RT or RW 000, and none past 099 (a kelurahan's RWs and an RW's RTs number in
     # the tens): 810/015 is a misread 010/015, left for a re-read to settle, never guessed.
     if len(parts) == 2 and all(0 < int(part) < _RT_RW_LIMIT for part in parts):
@@ -160,12 +172,29 @@ def _vocabulary(vocabulary: tuple[str, ...], share: float, open_ended: bool = Fa
         match = closest(text, vocabulary, share)
         # Kept as printed only what reads like a word, as surely as free text must be read.
         printed = re.fullmatch(r"[A-Z][A-Z/ .-]+", text) and len(letters(text)) >= 4
+        # A reading inside a listed entry is that entry cut short (DAGANG of PEDAGANG), not another.
+        printed = printed and not any(text in entry for entry in vocabulary)
         if match is None and open_ended and printed and confidence >= FREE_TEXT_FLOOR:
             parsed.put(key, text, confidence * 0.5)
         else:
             parsed.put(key, match, confidence)
 
     return read
+
+
+_read_occupation_name = _vocabulary(OCCUPATIONS, 0.2, open_ended=True)
+
+
+def _read_occupation(parsed: Parsed, key: str, value: str, confidence: float) -> None:
+    """An occupation, with the abbreviation SIAK prints after three of them when it is there:
+    the name must read as that entry and the bracket as its own abbreviation."""
+    name, bracket, abbreviation = clean_value(value).partition("(")
+    entry = closest(clean_value(name), OCCUPATIONS, 0.2) if bracket else None
+    expected = OCCUPATION_ABBREVIATIONS.get(entry or "")
+    if expected and closest(letters(abbreviation), [expected], 0.25) == expected:
+        parsed.put(key, f"{entry} ({expected})", confidence)
+    else:
+        _read_occupation_name(parsed, key, value, confidence)
 
 
 def _read_nationality(parsed: Parsed, key: str, value: str, confidence: float) -> None:
@@ -194,7 +223,10 @@ _fits = value_fits(
         "religion": RELIGIONS,
         "marital_status": MARITAL,
         "nationality": ("WNI", "WNA"),
-        "occupation": OCCUPATIONS,
+        "occupation": (
+            *OCCUPATIONS,
+            *(f"{name} ({short})" for name, short in OCCUPATION_ABBREVIATIONS.items()),
+        ),
     }
 )
 
@@ -210,6 +242,6 @@ _READERS = {
     "religion": _vocabulary(RELIGIONS, 0.3),
     "marital_status": _vocabulary(MARITAL, 0.3),
     "nationality": _read_nationality,
-    "occupation": _vocabulary(OCCUPATIONS, 0.2, open_ended=True),
+    "occupation": _read_occupation,
     "valid_until": _read_valid_until,
 }

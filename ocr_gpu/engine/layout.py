@@ -55,7 +55,32 @@ def group_rows(lines: list[Line]) -> list[Row]:
         rows.append(Row([line]))
     for row in rows:
         row.lines.sort(key=lambda item: item.x0)
+        row.lines = [line for i, line in enumerate(row.lines) if not _mark_in(row.lines, i)]
     return rows
+
+
+def _mark_in(lines: list[Line], i: int) -> bool:
+    """Is the row's i-th box punctuation: the colon before the next box, or after the last
+    box a dash (a blood type printed `-`)?"""
+    if i + 1 < len(lines):
+        return _mark(lines[i], lines[i + 1], lines[i + 1].x0 - lines[i].x1)
+    return i > 0 and _mark(lines[i], lines[i - 1], lines[i].x0 - lines[i - 1].x1)
+
+
+# A box under this share of the next box's height is punctuation, not print of the value.
+_MARK_HEIGHT = 0.7
+
+
+def _mark(line: Line, beside: Line, gap: float) -> bool:
+    """A colon or dash found as a box of its own, right beside the print it belongs to.
+
+    It is lower than the print's capitals (a colon spans about the x-height) and narrow,
+    and Tesseract reads it as anything (`1`, `P`, `:2`, `: B`, `28)`), which would start the
+    value: its size decides, not its reading. A value's own letters (a blood type, a short
+    word) stand as tall as the box beside them; a value's print is upper case.
+    """
+    height = beside.height
+    return line.height < _MARK_HEIGHT * height and line.x1 - line.x0 < 1.2 * height and gap < height
 
 
 def letters(text: str) -> str:
@@ -134,7 +159,7 @@ def snap(value: str, vocabulary: tuple[str, ...] | list[str], cutoff: float) -> 
 
 
 # Short words a value may really start with: address abbreviations, Balinese name particles.
-_KEPT = {"JL", "GG", "NO", "RT", "RW", "KP", "DS"}
+_KEPT = {"JL", "GG", "NO", "RT", "RW", "KP", "DS", "NI"}
 _BALINESE = r"N?I\s+(?:WAYAN|MADE|NYOMAN|KETUT|GEDE|GUSTI|PUTU|KADEK|KOMANG|NENGAH|LUH)\b"
 
 
@@ -183,7 +208,7 @@ def address_text(text: str) -> str:
     """An address as printed: the abbreviations' dots, and digits where letters were read."""
     text = clean_value(re.sub(r"[^A-Z0-9.,'/\- ]", "", text.upper()))
     text = re.sub(r"\bN[O0][.,;:]?\s*(?=[0-9])", "NO. ", text)
-    text = re.sub(r"\b(JL|GG)[.,;:]?\s", r"\1. ", text)
+    text = re.sub(r"\b(JL|GG|KP)[.,;:]?\s", r"\1. ", text)
     text = re.sub(r"\bR[I1l]\b", "RT", text)
     # RT and RW before their three digits: their R is read as A or K, their digits as letters.
     text = re.sub(r"\b[RAK]([TW])\s+([0-9OILDSB]{3})\b", lambda m: f"R{m[1]} {_digits(m[2])}", text)

@@ -21,13 +21,20 @@ def _is_header(row: Row) -> bool:
     return sum(snap(word, _HEADER_WORDS, 0.75) is not None for word in words) >= 2
 
 
+# What the word after `KPP` says: the office's kind.
+_KPP_KINDS = ["PRATAMA", "MADYA", "WAJIB"]
+
+
 def _label_of(row: Row) -> tuple[str | None, str]:
     text = row.text.upper()
     if snap(letters(text.split(":")[0]), ["NPWP", "NPWPI"], 0.7):
         return "npwp", text.partition(":")[2] or text
     first_word = letters(text.split()[0]) if text.split() else ""
     if re.match(r"\s*KPP\b", text) or (len(first_word) <= 4 and snap(first_word, ["KPP"], 0.66)):
-        return "kpp", text
+        # `KP.` (kampung) starts addresses too: a KPP read short names its office's kind.
+        kind = [letters(word) for word in text.split()[1:2]]
+        if first_word != "KP" or (kind and snap(kind[0], _KPP_KINDS, 0.7)):
+            return "kpp", text
     if "TERDAFTAR" in letters(text) or snap(letters(text)[:16], ["TANGGALTERDAFTAR"], 0.7):
         return "registered", text
     nik = re.match(r"\s*N[I1lL|][KX]\b[\s:;.,\-=~]*", text)

@@ -27,3 +27,10 @@ OCCUPATIONS = (
     "PENYIAR TELEVISI", "PENYIAR RADIO", "PELAUT", "PENELITI", "SOPIR", "PIALANG", "PARANORMAL",
     "PEDAGANG", "PERANGKAT DESA", "KEPALA DESA", "BIARAWATI", "WIRASWASTA", "LAINNYA",
 )  # fmt: skip
+# SIAK names codes 04-06 with their abbreviation, and cards print them so too
+# (`PEGAWAI NEGERI SIPIL (PNS)`); the value stays as printed.
+OCCUPATION_ABBREVIATIONS = {
+    "PEGAWAI NEGERI SIPIL": "PNS",
+    "TENTARA NASIONAL INDONESIA": "TNI",
+    "KEPOLISIAN RI": "POLRI",
+}

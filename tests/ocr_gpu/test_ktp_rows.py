@@ -131,3 +131,131 @@ def test_letters_misread_as_marks_or_digits_inside_a_name_are_letters_again() ->
     fields = _parse(("Nama", ": SUS! HARAHAP"), ("Tempat/Tgl Lahir", ": B0GOR, 17-08-1990")).fields
     assert fields["name"] == "SUSI HARAHAP"
     assert fields["birth_place"] == "BOGOR"
+
+
+def _rows_with_colon_boxes(marks: list[tuple[str, str, str]]):
+    """Rows whose colon DBNet found as a box of its own, x-height tall, in front of the value."""
+    lines = [Line(text, 0.9, x, y, x + 12 * len(text), y + 24) for text, x, y in HEADER]
+    for i, (label, mark, value) in enumerate(marks):
+        y = 100 + 32 * i
+        lines.append(Line(label, 0.9, 30, y, 30 + 12 * len(label), y + 24))
+        lines.append(Line(mark, 0.8, 228, y + 7, 244, y + 20))
+        lines.append(Line(value, 0.9, 240, y, 240 + 12 * len(value), y + 24))
+    return parse_ktp(group_rows(lines))
+
+
+def test_a_colon_found_as_a_box_of_its_own_is_no_part_of_the_value_whatever_it_reads_as() -> None:
+    fields = _rows_with_colon_boxes(
+        [
+            ("NIK", ":", NIK),
+            ("Nama", "1", "BUDI SANTOSO"),
+            ("Tempat/Tgl Lahir", ": B", "BUTON TENGAH, 17-08-1990"),
+            ("Jenis Kelamin", "P", "LAKI-LAKI"),
+            ("Alamat", "P", "PERUM BERINGIN NO. 129"),
+            ("RT/RW", ":2", "003/005"),
+            ("Kel/Desa", "1", "TEGALSARI"),
+        ]
+    ).fields
+    assert fields["nik"] == NIK
+    assert fields["name"] == "BUDI SANTOSO"
+    assert fields["birth_place"] == "BUTON TENGAH"
+    assert fields["gender"] == "MALE"
+    assert fields["address"] == "PERUM BERINGIN NO. 129"
+    assert fields["rt_rw"] == "003/005"
+    assert fields["village"] == "TEGALSARI"
+
+
+def test_a_value_letter_as_tall_as_the_print_is_kept_even_as_a_box_of_its_own() -> None:
+    # The blood type's letter, or a name's initial, stands as tall as the rest of the print.
+    lines = [Line(text, 0.9, x, y, x + 12 * len(text), y + 24) for text, x, y in HEADER]
+    lines += [
+        Line("Nama", 0.9, 30, 100, 78, 124),
+        Line("M.", 0.9, 240, 100, 262, 124),
+        Line("RIZKY PRATAMA", 0.9, 268, 100, 424, 124),
+        Line("Jenis Kelamin", 0.9, 30, 132, 186, 156),
+        Line(": LAKI-LAKI", 0.9, 240, 132, 372, 156),
+        Line("Gol. Darah :", 0.9, 470, 132, 614, 156),
+        Line("B", 0.9, 620, 132, 634, 156),
+    ]
+    fields = parse_ktp(group_rows(lines)).fields
+    assert fields["name"] == "M. RIZKY PRATAMA"
+    assert fields["blood_type"] == "B"
+
+
+def test_an_occupation_printed_with_its_siak_abbreviation_reads_as_printed() -> None:
+    def occupation(printed: str) -> str | None:
+        return _parse(
+            ("Agama", ": ISLAM"), ("Status Perkawinan", ": KAWIN"), ("Pekerjaan", printed)
+        ).fields.get("occupation")
+
+    assert occupation(": PEGAWAI NEGERI SIPIL (PNS)") == "PEGAWAI NEGERI SIPIL (PNS)"
+    assert occupation(": TENTARA NASIONAL INDONESIA (TNl)") == "TENTARA NASIONAL INDONESIA (TNI)"
+    assert occupation(": KEPOLISIAN Rl (POLRI)") == "KEPOLISIAN RI (POLRI)"
+    assert occupation(": PEGAWAI NEGERI SIPIL") == "PEGAWAI NEGERI SIPIL"
+    # A bracket that is not the entry's own abbreviation is no reading of that entry.
+    assert occupation(": PEGAWAI NEGERI SIPIL (TNI)") != "PEGAWAI NEGERI SIPIL (TNI)"
+
+
+def test_an_rt_rw_whose_slash_was_read_as_a_one_or_seven_reads_as_two_numbers() -> None:
+    assert _parse(("RT/RW", ": 0201006")).fields["rt_rw"] == "020/006"
+    assert _parse(("RT/RW", ": 0037015")).fields["rt_rw"] == "003/015"
+    # Past 099 or 000 it stays a misreading, as with the slash read.
+    assert "rt_rw" not in _parse(("RT/RW", ": 0201000")).fields
+    assert "rt_rw" not in _parse(("RT/RW", ": 1201006")).fields
+
+
+def test_a_blood_type_after_a_colon_read_as_a_full_stop_is_read() -> None:
+    fields = _parse(("Jenis Kelamin", ": LAKI-LAKI          Gol. Darah. B")).fields
+    assert fields["gender"] == "MALE"
+    assert fields["blood_type"] == "B"
+    assert "blood_type" not in _parse(("Jenis Kelamin", ": LAKI-LAKI          Gol. Darah. -")).fields
+
+
+def test_the_side_panel_column_ends_a_long_value_beside_it_wherever_the_panel_starts() -> None:
+    from ocr_gpu.engine.parse import parse
+
+    def card(occupation_end: int) -> dict[str, str]:
+        rows = [("NIK", f": {NIK}"), ("Nama", ": BUDI SANTOSO"), ("Agama", ": ISLAM")]
+        rows += [("Status Perkawinan", ": KAWIN"), ("Pekerjaan", ": MENGURUS RUMAH TANGGA")]
+        rows += [("Kewarganegaraan", ": WNI"), ("Berlaku Hingga", ": SEUMUR HIDUP")]
+        lines = [Line(text, 0.9, x, y, x + 12 * len(text), y + 24) for text, x, y in HEADER]
+        for i, (label, value) in enumerate(rows):
+            y = 100 + 32 * i
+            lines.append(Line(label, 0.9, 30, y, 30 + 12 * len(label), y + 24))
+            right = occupation_end if label == "Pekerjaan" else 240 + 12 * len(value)
+            lines.append(Line(value, 0.9, 240, y, right, y + 24))
+        # Place and date of issue, centred under the photo, each sharing a row with a value.
+        lines.append(Line("BONTANG", 0.9, 820, 100 + 32 * 3 + 4, 904, 100 + 32 * 3 + 28))
+        lines.append(Line("11-01-2024", 0.9, 806, 100 + 32 * 4 + 2, 922, 100 + 32 * 4 + 26))
+        doc_type, parsed = parse(group_rows(lines), None)
+        assert doc_type == "KTP" and parsed is not None
+        return parsed.fields
+
+    # The date 3 line heights after the value's end: nearer than a fixed gap would allow.
+    for end in (600, 714):
+        fields = card(end)
+        assert fields["occupation"] == "MENGURUS RUMAH TANGGA"
+        assert fields["marital_status"] == "KAWIN"
+
+
+def test_boxes_dbnet_split_inside_a_word_are_read_as_one_line() -> None:
+    from ocr_gpu.engine.detect import LineBox, _joined
+
+    split = [LineBox(320, 280, 469, 305, 0.8), LineBox(457, 281, 704, 306, 0.9)]
+    label, colon_gap = LineBox(30, 280, 130, 305, 0.9), LineBox(140, 500, 200, 525, 0.9)
+    joined = _joined([split[1], label, split[0], colon_gap])
+    assert LineBox(320, 280, 704, 306, 0.9) in joined
+    # Boxes apart, or overlapping only on another line, stay as they are.
+    assert label in joined and colon_gap in joined and len(joined) == 3
+    below = LineBox(400, 300, 600, 325, 0.9)  # overlaps the line's box by 5 px of height
+    assert len(_joined([*split, below])) == 2
+
+
+def test_an_occupation_read_cut_short_is_absent_not_kept_as_another() -> None:
+    def occupation(printed: str) -> str | None:
+        return _parse(
+            ("Agama", ": ISLAM"), ("Status Perkawinan", ": KAWIN"), ("Pekerjaan", printed)
+        ).fields.get("occupation")
+
+    assert occupation(": DAGANG") is None  # PEDAGANG, its first letters lost
+    assert occupation(": PEMBUDIDAYA IKAN") == "PEMBUDIDAYA IKAN"  # off the list: kept as printed

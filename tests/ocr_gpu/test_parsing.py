@@ -174,3 +174,30 @@ def test_an_npwp_address_keeps_a_town_line_and_its_rt_rw_read_as_at_aw() -> None
     assert fields["nik"] == NIK
     assert fields["address"] == "GG. MELATI NO. 5 RT 003 RW 005 CILANDAK KEPULAUAN SERIBU"
     assert fields["kpp"] == "KPP PRATAMA KEPULAUAN SERIBU"
+
+
+def _npwp_with(*lines: tuple[str, float]) -> dict[str, str]:
+    header = [("KEMENTERIAN KEUANGAN REPUBLIK INDONESIA", 175, 62), ("DIREKTORAT JENDERAL PAJAK", 175, 100)]
+    body = [("NPWP : 09.254.294.3-407.000", 60, 195), ("SITI RAHMAWATI", 60, 250)]
+    return parse_npwp(_rows(*header, *body, *((text, 60, y) for text, y in lines))).fields
+
+
+def test_a_registration_date_after_a_label_without_a_colon_reads_as_the_date_not_the_label() -> None:
+    # TANGGAL's letters read as digits (74N6641) must not make the first date candidate.
+    for line in ("Tanggal Terdaftar 27-04-2019", "TANGGAL TERDAFTAR 27-O4-2019", "Terdaftar 27.04.2019"):
+        fields = _npwp_with(("KPP PRATAMA BOGOR", 520), (line, 560))
+        assert fields["registered_date"] == "2019-04-27", line
+    assert parse_date("3l.12.2001") == "2001-12-31"
+    assert parse_date("31-02-2019") is None  # no later start inside the number makes a date
+
+
+def test_an_npwp_address_starting_with_kp_for_kampung_is_the_address_not_the_kpp() -> None:
+    fields = _npwp_with(("KP. CIBEUREUM RT 003 RW 005", 334), ("KPP PRATAMA BOGOR", 520))
+    assert fields["address"] == "KP. CIBEUREUM RT 003 RW 005"
+    assert fields["kpp"] == "KPP PRATAMA BOGOR"
+    # A KPP whose second P was lost still names its office's kind.
+    assert _npwp_with(("KP PRATAMA BOGOR", 520))["kpp"] == "KP PRATAMA BOGOR"
+
+
+def test_kampung_before_an_address_is_written_as_printed_with_its_stop() -> None:
+    assert _ktp(("Alamat", ": KP KARANGTENGAH NO 75"))["address"] == "KP. KARANGTENGAH NO. 75"
