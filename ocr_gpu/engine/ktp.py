@@ -6,7 +6,7 @@ from collections.abc import Callable
 from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.digits import digit_run, digit_runs, parse_date
 from ocr_gpu.engine.fields import FREE_TEXT_FLOOR, Parsed
-from ocr_gpu.engine.ktpheader import read_header, regency_name, resolve_header
+from ocr_gpu.engine.ktpheader import names_a_region, read_header, regency_name, resolve_header
 from ocr_gpu.engine.ktprows import Entry, align, split_row, value_column, value_fits
 from ocr_gpu.engine.layout import Row, address_text, clean_value, letters, word_text
 from ocr_gpu.engine.nik import correct_nik
@@ -43,7 +43,9 @@ def parse_ktp(rows: list[Row]) -> Parsed:
     value_from = value_column(rows)
     for row in rows:
         entry = split_row(row, LABELS, value_from)
-        if entries or entry.labelled or _fits("nik", entry.value):
+        # A header line printed as wide as the card starts at the label margin: it is no label.
+        wide_header = not entries and entry.key is None and names_a_region(row.text)
+        if (entries or entry.labelled or _fits("nik", entry.value)) and not wide_header:
             entries.append(entry)
         else:
             header.append(row)

@@ -31,6 +31,12 @@ def _names_a_regency(text: str) -> bool:
     return bool(closest(head, _REGENCY_KINDS, 0.25)) or regency_name(text) is not None
 
 
+def names_a_region(text: str) -> bool:
+    """A row that reads as a header line: the PROVINSI row or a regency line."""
+    text = clean_value(text.replace(":", " "))
+    return _is_province_word(text.partition(" ")[0]) or _names_a_regency(text)
+
+
 def read_header(parsed: Parsed, header: list[Row]) -> None:
     """Province from the PROVINSI row; the regency from the row after it.
 

@@ -259,3 +259,19 @@ def test_an_occupation_read_cut_short_is_absent_not_kept_as_another() -> None:
 
     assert occupation(": DAGANG") is None  # PEDAGANG, its first letters lost
     assert occupation(": PEMBUDIDAYA IKAN") == "PEMBUDIDAYA IKAN"  # off the list: kept as printed
+
+
+def test_a_regency_line_as_wide_as_the_card_is_the_header_not_a_row_with_an_unknown_label() -> None:
+    name = "KABUPATEN KEPULAUAN SIAU TAGULANDANG BIARO"
+    lines = [
+        Line("PROVINSI SULAWESI UTARA", 0.9, 300, 18, 576, 42),
+        Line(name, 0.9, 30, 52, 30 + 22 * len(name), 76),
+        Line("NIK", 0.9, 30, 100, 66, 124),
+        Line(": 7109290908934654", 0.9, 240, 100, 456, 124),
+        Line("Nama", 0.9, 30, 132, 78, 156),
+        Line(": BUDI SANTOSO", 0.9, 240, 132, 408, 156),
+    ]
+    fields = parse_ktp(group_rows(lines)).fields
+    assert fields["city"] == name
+    assert fields["province"] == "SULAWESI UTARA"
+    assert fields["name"] == "BUDI SANTOSO"
