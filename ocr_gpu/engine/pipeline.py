@@ -11,7 +11,7 @@ from ocr_gpu.engine.decode import Unreadable, decode
 from ocr_gpu.engine.detect import Detector, detect, load_detector
 from ocr_gpu.engine.fields import Parsed
 from ocr_gpu.engine.layout import Line, group_rows
-from ocr_gpu.engine.locate import Located, locate, settle, whole_photo
+from ocr_gpu.engine.locate import MIN_SHARPNESS, Located, locate, settle, whole_photo
 from ocr_gpu.engine.parse import parse
 from ocr_gpu.engine.reading import CardReading
 from ocr_gpu.engine.recognize import LineReader, recognize
@@ -70,6 +70,9 @@ def _run(
         if again is not None and (read is None or again.rank > read.rank):
             read = again
     reading.tesseract_calls = LineReader.calls - before
+    if (read is None or read.doc_type == "UNKNOWN") and located.quality["sharpness"] < MIN_SHARPNESS:
+        reading.timings_ms.setdefault("recognize", 0.0)
+        raise Unreadable(f"image too blurred to read (sharpness {located.quality['sharpness']})")
     if read is None:
         reading.timings_ms.setdefault("recognize", 0.0)
         raise failure or Unreadable("no text found")

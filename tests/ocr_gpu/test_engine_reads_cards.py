@@ -6,6 +6,7 @@ import pytest
 
 from cardgen.cards import card_photo
 from ocr_gpu.engine import CardReading, EngineConfig, EngineConfigError, read_card
+from ocr_gpu.engine.locate import MIN_SHARPNESS
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +110,18 @@ def test_it_calls_an_extremely_blurred_card_unknown(clean_ktp) -> None:
     reading = read_card(_jpeg(cv2.GaussianBlur(image, (0, 0), 8)))
     assert reading.doc_type == "UNKNOWN"
     assert "blurred" in reading.error
+
+
+def test_a_card_in_deep_shadow_measuring_under_the_sharpness_floor_is_read_not_refused(clean_ktp) -> None:
+    # Dim print has little Laplacian variance however legible it is: the floor only names
+    # a card that reads as no card.
+    card, jpeg = clean_ktp
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).astype(np.float32)
+    dim = cv2.GaussianBlur(image * 0.25 + 40, (0, 0), 1.5)
+    reading = read_card(_jpeg(np.clip(dim, 0, 255).astype(np.uint8)))
+    assert reading.quality["sharpness"] < MIN_SHARPNESS
+    assert reading.doc_type == "KTP"
+    assert reading.fields["nik"] == card.fields["nik"]
 
 
 def test_it_calls_bytes_that_are_no_image_unknown() -> None:
