@@ -182,18 +182,18 @@ def test_a_value_letter_as_tall_as_the_print_is_kept_even_as_a_box_of_its_own() 
     assert fields["blood_type"] == "B"
 
 
-def test_an_occupation_printed_with_its_siak_abbreviation_reads_as_printed() -> None:
-    def occupation(printed: str) -> str | None:
-        return _parse(
-            ("Agama", ": ISLAM"), ("Status Perkawinan", ": KAWIN"), ("Pekerjaan", printed)
-        ).fields.get("occupation")
+def _occupation(printed: str) -> str | None:
+    rows = (("Agama", ": ISLAM"), ("Status Perkawinan", ": KAWIN"), ("Pekerjaan", printed))
+    return _parse(*rows).fields.get("occupation")
 
-    assert occupation(": PEGAWAI NEGERI SIPIL (PNS)") == "PEGAWAI NEGERI SIPIL (PNS)"
-    assert occupation(": TENTARA NASIONAL INDONESIA (TNl)") == "TENTARA NASIONAL INDONESIA (TNI)"
-    assert occupation(": KEPOLISIAN Rl (POLRI)") == "KEPOLISIAN RI (POLRI)"
-    assert occupation(": PEGAWAI NEGERI SIPIL") == "PEGAWAI NEGERI SIPIL"
+
+def test_an_occupation_printed_with_its_siak_abbreviation_reads_as_printed() -> None:
+    assert _occupation(": PEGAWAI NEGERI SIPIL (PNS)") == "PEGAWAI NEGERI SIPIL (PNS)"
+    assert _occupation(": TENTARA NASIONAL INDONESIA (TNl)") == "TENTARA NASIONAL INDONESIA (TNI)"
+    assert _occupation(": KEPOLISIAN Rl (POLRI)") == "KEPOLISIAN RI (POLRI)"
+    assert _occupation(": PEGAWAI NEGERI SIPIL") == "PEGAWAI NEGERI SIPIL"
     # A bracket that is not the entry's own abbreviation is no reading of that entry.
-    assert occupation(": PEGAWAI NEGERI SIPIL (TNI)") != "PEGAWAI NEGERI SIPIL (TNI)"
+    assert _occupation(": PEGAWAI NEGERI SIPIL (TNI)") != "PEGAWAI NEGERI SIPIL (TNI)"
 
 
 def test_an_rt_rw_whose_slash_was_read_as_a_one_or_seven_reads_as_two_numbers() -> None:
@@ -252,13 +252,8 @@ def test_boxes_dbnet_split_inside_a_word_are_read_as_one_line() -> None:
 
 
 def test_an_occupation_read_cut_short_is_absent_not_kept_as_another() -> None:
-    def occupation(printed: str) -> str | None:
-        return _parse(
-            ("Agama", ": ISLAM"), ("Status Perkawinan", ": KAWIN"), ("Pekerjaan", printed)
-        ).fields.get("occupation")
-
-    assert occupation(": DAGANG") is None  # PEDAGANG, its first letters lost
-    assert occupation(": PEMBUDIDAYA IKAN") == "PEMBUDIDAYA IKAN"  # off the list: kept as printed
+    assert _occupation(": DAGANG") is None  # PEDAGANG, its first letters lost
+    assert _occupation(": PEMBUDIDAYA IKAN") == "PEMBUDIDAYA IKAN"  # off the list: kept as printed
 
 
 def test_a_regency_line_as_wide_as_the_card_is_the_header_not_a_row_with_an_unknown_label() -> None:
