@@ -72,6 +72,7 @@ def parse_npwp(rows: list[Row]) -> Parsed:
             )
         elif key == "registered":
             parsed.landmarks += 1
+            parsed.lines_of["registered"] = row.lines
             parsed.put("registered_date", parse_date(value.rpartition(":")[2] or value), row.confidence)
         elif after_number and not name_seen and word_text(row.text):
             parsed.put_text("name", word_text(row.text), row.confidence)

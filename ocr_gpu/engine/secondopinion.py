@@ -34,11 +34,13 @@ _KEY_FIELDS = {
     "marital_status": (("marital_status",), ()),
     "nationality": (("nationality",), ()),
     "valid_until": (("valid_until",), ()),
+    "registered": (("registered_date",), ()),
 }
 # Free text has no check: only two readers agreeing lets an unsure reading through.
 _FREE_TEXT = ("name", "address", "village", "district", "kpp")
-# Lines whose readings are weighed by agreement alone (free text, and the birth place).
-_AGREEABLE = (*_FREE_TEXT, "birth")
+# Lines whose readings are weighed by agreement alone (free text, the birth line, and the
+# NPWP's registration date: 02-06-2015 for 02-08-2015 is as valid a date, read at 0.89).
+_AGREEABLE = (*_FREE_TEXT, "birth", "registered")
 
 
 def _tokens(text: str) -> list[str]:

@@ -148,3 +148,27 @@ def test_an_address_reading_an_rt_or_rw_past_99_is_unsure() -> None:
     assert _implausible_rt_rw("GG. MELATI RT 003 RW: 100")
     assert not _implausible_rt_rw("JL. SUDIRMAN NO. 5 RT 013 RW 003")
     assert not _implausible_rt_rw("PERUM GRIYA BLOK C NO. 140")  # a house number is no RT
+
+
+@pytest.mark.slow
+def test_an_unsure_registration_date_misread_as_another_valid_date_is_not_passed_on() -> None:
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    from ocr_gpu.engine.npwp import parse_npwp
+    from ocr_gpu.engine.secondopinion import second_opinion, settle_disputes
+
+    image = Image.new("L", (1000, 630), 225)
+    draw, font = ImageDraw.Draw(image), _font(font_pairs()[0][0], 22)
+    printed = "Tanggal Terdaftar : 02-08-2015"
+    draw.text((60, 560), printed, font=font, fill=35)
+    x0, y0, x1, y1 = draw.textbbox((60, 560), printed, font=font)
+    gray = np.asarray(image)
+
+    def after(first: str) -> dict[str, str]:
+        line = Line(first, 0.89, x0 - 3, y0 - 4, x1 + 3, y1 + 4)
+        rows = group_rows([Line("NPWP : 09.254.294.3-407.000", 0.95, 60, 195, 400, 225), line])
+        parsed, disputed = second_opinion(parse_npwp(rows), gray, lambda: parse_npwp(rows), EngineConfig())
+        return settle_disputes(parsed, disputed).fields
+
+    # 02-06-2015 is as valid a date as the printed one: only two readers agreeing pass it on.
+    assert after("TANGGAL TERDAFTAR : 02-06-2015").get("registered_date") != "2015-06-02"
+    assert after("TANGGAL TERDAFTAR : 02-08-2015")["registered_date"] == "2015-08-02"
