@@ -14,6 +14,12 @@ bind = "0.0.0.0:8080"
 workers = 2
 worker_class = "gthread"
 threads = 4
+# The application is imported once, in the master, and every worker forked from it
+# ready to serve (filot/wsgi.py also imports the URLconf and compiles the hot reads).
+# A worker restarted after max_requests no longer spends ~1.5 s of CPU importing
+# Django while its partner takes all the traffic. Nothing at import opens a database
+# or Redis connection (redis-py's pools are rebuilt in a forked child).
+preload_app = True
 # Longer than the ALB's 60 s idle timeout, so the ALB never reuses a closed connection.
 keepalive = 65
 timeout = 30

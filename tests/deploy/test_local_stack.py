@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,18 @@ def test_metrics_show_the_contract_names_with_real_values_after_a_document_was_d
     assert sum(series(cpu, "filot_decisions_total").values()) >= 1
     assert series(cpu, "filot_verification_latency_ms_count")[""] >= 1
     assert "filot_buli2_retry_count_total" in cpu
+
+
+def test_the_web_master_has_the_application_loaded_so_a_restarted_worker_serves_at_once(local_stack):
+    """deploy/gunicorn.conf.py preloads: the master imported Django, the views and the
+    crypto the API decrypts with, and its workers are forked from it. Without it, each
+    worker restarted after max_requests imported all of that itself (~1.5 s of CPU)."""
+    master = local_stack.processes[0]  # "web": gunicorn's master
+    loaded = Path(f"/proc/{master.pid}/maps").read_text()
+    assert "cryptography" in loaded and "_rust" in loaded, "the master did not import the application"
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    assert len(children) == 2  # the two workers, forked from the loaded master
+    for child in children:
+        assert "cryptography" in Path(f"/proc/{child}/maps").read_text()
+    status, _ = get(f"{local_stack.web_url}/health")
+    assert status == 200
