@@ -194,6 +194,26 @@ def page_documents_for_user(
     return [], 0 if page == 1 else None
 
 
+# The signed-in user's row, every authenticated request (kyc.authentication).
+_USER_FIELDS = tuple(field.attname for field in User._meta.concrete_fields)
+_USER = CompiledRead(
+    lambda user: User.objects.filter(pk=user).values_list(*_USER_FIELDS),
+    "user",
+    name="kyc.selectors._USER (the signed-in user)",
+)
+
+
+def get_user_by_id(user_id: object) -> User | None:
+    """The user with this id (a token's claim), as `User.objects.get` would give it; None if
+    there is none or the id is no UUID."""
+    try:
+        pk = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+    rows = _USER.rows(user=pk)
+    return User.from_db(DEFAULT_DB_ALIAS, list(_USER_FIELDS), rows[0]) if rows else None
+
+
 _ONE = CompiledRead(
     lambda document, owner: Document.objects.filter(pk=document, owner_id=owner).values_list(
         *SUMMARY_FIELDS, "ocr_result__fields"
