@@ -7,6 +7,7 @@ own WEB_CONCURRENCY. Metrics of all processes are merged through the
 multiprocess folder (filot/metrics.py); `child_exit` drops a dead process's gauges.
 """
 
+import gc
 from typing import Any
 
 # All interfaces of the container; the task's security group admits only the ALB.
@@ -40,3 +41,13 @@ def child_exit(server: Any, worker: Any) -> None:
 
     if multiprocess_dir():
         multiprocess.mark_process_dead(worker.pid)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    # The preloaded application's objects (~136,000) leave the garbage collector's
+    # generations before each worker is forked (gc.freeze, as Python's documentation
+    # advises for a pre-forking server): a full collection in a worker walked them all,
+    # 65-80 ms with its four threads stopped, in the reads' p99. It now walks what the
+    # worker made itself (2 ms), and leaves the shared pages unwritten.
+    if server.cfg.preload_app:
+        gc.freeze()
