@@ -8,7 +8,7 @@ simplejwt's own `JWTAuthentication.get_user`: the user-id claim, a missing user,
 inactive one, and the password fingerprint (CHECK_REVOKE_TOKEN).
 """
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
@@ -21,7 +21,8 @@ from kyc.models import User
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    def get_user(self, validated_token: Token) -> User:
+    # simplejwt types it with a TypeVar bound nowhere in its signature: this returns our User.
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as e:
