@@ -3,7 +3,7 @@
 Gunicorn (deploy/gunicorn.conf.py) imports this once, in its master (`preload_app`), and
 forks every worker from it, a worker restarted after `max_requests` included: one that
 imported Django itself spent about 1.5 s of CPU doing so while its partner took all the
-traffic, which was the read paths' p99.
+traffic (under the API benchmark, a restart every ~15 s).
 """
 
 import os
