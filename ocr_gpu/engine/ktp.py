@@ -131,6 +131,12 @@ def _read_gender(parsed: Parsed, key: str, value: str, confidence: float) -> Non
     gender_text, blood_text = (text[: match.start()], text[match.start() :]) if match else (text, "")
     spelled = {letters(word): value for word, value in GENDERS.items()}  # LAKILAKI: the dash is often lost
     gender = closest(letters(gender_text), spelled, 0.3)
+    if gender is None and not match:
+        # The blood type's label read past recognition (`PEREMPUAN Gh Daru a8`) stays in the
+        # gender's text; the gender is the row's first word (LAKI-LAKI may be read as two).
+        words = gender_text.split()
+        found = {closest(letters(" ".join(words[:n])), spelled, 0.3) for n in (1, 2)} - {None}
+        gender = found.pop() if len(found) == 1 else None
     parsed.put("gender", spelled.get(gender or ""), confidence)
     _read_blood(parsed, blood_text, confidence)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.fields import FREE_TEXT_FLOOR, Parsed
 from ocr_gpu.engine.layout import Line
@@ -89,6 +90,15 @@ def disputed_fields(key: str) -> tuple[str, ...]:
     return _KEY_FIELDS[key][0] if key in _KEY_FIELDS else (key,)
 
 
+# The birth line gives two fields weighed each on its own: a dispute over one is that field's.
+_BIRTH_PARTS = ("birth_place", "birth_date")
+
+
+def disputed_lines(disputed: set[str]) -> set[str]:
+    """The label keys of the disputed fields and keys: lines no later re-read may change."""
+    return {"birth" if key in _BIRTH_PARTS else key for key in disputed}
+
+
 def second_opinion(
     parsed: Parsed, gray: np.ndarray, reparse: Callable[[], Parsed], config: EngineConfig
 ) -> tuple[Parsed, set[str]]:
@@ -126,6 +136,10 @@ def second_opinion(
             # Two recognizers, one of them reading again, say the same: as when the first two had.
             line.text, line.confidence = agreed, max(line.confidence, FREE_TEXT_FLOOR)
             parsed = reparse()
+            continue
+        if key == "birth":
+            parsed, split = _weigh_birth(parsed, line, second.text, second.confidence, reparse)
+            disputed |= split
             continue
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
         if any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
@@ -172,12 +186,60 @@ def _tesseract_agrees(gray: np.ndarray, line: Line, text: str) -> bool:
     return False
 
 
+def _weigh_birth(
+    parsed: Parsed, line: Line, text: str, confidence: float, reparse: Callable[[], Parsed]
+) -> tuple[Parsed, set[str]]:
+    """The birth line read by the second reader: its place and its date weighed each on its own.
+
+    A field is taken when both readings give it alike or only one gives it; two places that
+    differ give no place, whatever the dates. Two dates that differ give the one the NIK
+    encodes when exactly one does (the date's own check, as a vocabulary is a word's), else
+    none. The line keeps the reading whose date is taken, so a later re-parse reads it again.
+    """
+    first = line.text, line.confidence
+    line.text, line.confidence = text, confidence
+    trial = reparse()
+    line.text, line.confidence = first
+    place, date = (parsed.fields.get(name) for name in _BIRTH_PARTS)
+    place_2, date_2 = (trial.fields.get(name) for name in _BIRTH_PARTS)
+    disputed: set[str] = set()
+    take_second = bool(date_2) and (not date or date_2 == date)
+    if date and date_2 and date != date_2:
+        nik = "" if _nik_flawed(parsed) else parsed.fields.get("nik", "")
+        encoded = [d for d in (date, date_2) if nik and not nik_disagreements(nik, d, None)]
+        if len(encoded) == 1:
+            take_second = encoded[0] == date_2
+        else:
+            disputed.add("birth_date")
+    if not date and not date_2:
+        take_second = bool(place_2) and not place
+    if place and place_2 and place != place_2:
+        disputed.add("birth_place")
+    if take_second:
+        line.text, line.confidence = text, confidence
+        parsed = trial
+    return settle_disputes(parsed, disputed), disputed
+
+
+def _nik_flawed(parsed: Parsed) -> bool:
+    flaws = _KEY_FIELDS["nik"][1]
+    return any(check["code"] in flaws for check in parsed.checks)
+
+
+_NIK_MISMATCH = {"birth_date": "nik_birth_date_mismatch", "gender": "nik_gender_mismatch"}
+
+
 def settle_disputes(parsed: Parsed, disputed: set[str]) -> Parsed:
-    """Disputed fields stay out whatever a later re-parse read: a third reading is no tie-break."""
+    """Disputed fields stay out whatever a later re-parse read: a third reading is no tie-break.
+
+    With them go the NIK's checks on them: an absent date or gender contradicts nothing.
+    """
     for key in sorted(disputed):
         for name in disputed_fields(key):
             parsed.fields.pop(name, None)
             parsed.confidence.pop(name, None)
+            mismatch = _NIK_MISMATCH.get(name)
+            parsed.checks = [check for check in parsed.checks if check["code"] != mismatch]
         if not any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
             parsed.flag(f"{key}_readers_disagree", "the two recognizers read this line differently")
     return parsed

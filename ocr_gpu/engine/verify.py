@@ -13,7 +13,7 @@ from ocr_gpu.engine.layout import Row
 from ocr_gpu.engine.npwp import parse_npwp
 from ocr_gpu.engine.parse import parse, reparse_ktp
 from ocr_gpu.engine.rereading import reread_numbers, reread_unchecked, reread_unsure
-from ocr_gpu.engine.secondopinion import UNSURE, second_opinion, settle_disputes
+from ocr_gpu.engine.secondopinion import UNSURE, disputed_lines, second_opinion, settle_disputes
 
 
 def verify(
@@ -28,7 +28,7 @@ def verify(
         parsed, disputed = second_opinion(parsed, gray, reparse, config)
     parsed = reread_numbers(rows, doc_type, parsed, gray, parse)
     if doc_type == "KTP":
-        parsed = reread_unchecked(parsed, gray, reparse, skip=disputed)
+        parsed = reread_unchecked(parsed, gray, reparse, skip=disputed_lines(disputed))
         if not second:
             # With the second opinion on, the same unsure free-text lines were judged by two
             # readers agreeing: a third, surer-looking Tesseract reading must not undo that.

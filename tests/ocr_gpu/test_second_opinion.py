@@ -172,3 +172,65 @@ def test_an_unsure_registration_date_misread_as_another_valid_date_is_not_passed
     # 02-06-2015 is as valid a date as the printed one: only two readers agreeing pass it on.
     assert after("TANGGAL TERDAFTAR : 02-06-2015").get("registered_date") != "2015-06-02"
     assert after("TANGGAL TERDAFTAR : 02-08-2015")["registered_date"] == "2015-08-02"
+
+
+# Synthetic: Kabupaten Dompu (5205), district 32, a man born 13-01-1964, serial 2789.
+_NIK = "5205321301642789"
+
+
+def _birth_weighed(first: str, second: str):
+    """A KTP's NIK and birth line read by Tesseract as `first`, weighed against `second`."""
+    from ocr_gpu.engine.secondopinion import _weigh_birth, settle_disputes
+
+    cells = [("NIK", 30, 100), (f": {_NIK}", 240, 100), ("Tempat/Tgl Lahir", 30, 132), (first, 240, 132)]
+    lines = [Line(text, 0.7, x, y, x + 12 * len(text), y + 24) for text, x, y in cells]
+    rows = group_rows(lines)
+    line = parse_ktp(rows).lines_of["birth"][0]
+    weighed, disputed = _weigh_birth(parse_ktp(rows), line, second, 0.95, lambda: parse_ktp(rows))
+    # What a later re-parse reads (the line keeps the reading taken), then the disputes settled.
+    return settle_disputes(parse_ktp(rows), disputed), weighed
+
+
+def test_a_birth_date_both_readers_read_is_taken_though_they_read_the_place_differently() -> None:
+    parsed, _ = _birth_weighed(": INORAGIRI HILIR, 13-01-1964", "INDRAGIRI HIUIR, 13-01-1964")
+    assert parsed.fields["birth_date"] == "1964-01-13"
+    assert "birth_place" not in parsed.fields
+    assert "birth_place_readers_disagree" in {check["code"] for check in parsed.checks}
+
+
+def test_of_two_birth_dates_read_the_one_the_nik_encodes_is_taken() -> None:
+    for first, second in [
+        (": DOMPU, 19-01-1964", "DOMPU, 13-01-1964"),
+        (": DOMPU, 13-01-1964", "DOMPU, 19-01-1964"),
+    ]:
+        parsed, _ = _birth_weighed(first, second)
+        assert parsed.fields["birth_date"] == "1964-01-13", (first, second)
+        assert parsed.fields["birth_place"] == "DOMPU"
+        assert not parsed.checks, (first, second)
+
+
+def test_two_birth_dates_neither_of_which_the_nik_encodes_give_no_date_and_a_reason() -> None:
+    parsed, weighed = _birth_weighed(": DOMPU, 19-01-1964", "DOMPU, 18-01-1964")
+    for fields in (parsed.fields, weighed.fields):
+        assert "birth_date" not in fields and fields["birth_place"] == "DOMPU"
+    codes = {check["code"] for check in parsed.checks}
+    assert "birth_date_readers_disagree" in codes and "nik_birth_date_mismatch" not in codes
+
+
+def test_birth_readings_that_agree_are_taken_as_read() -> None:
+    parsed, _ = _birth_weighed(": DOMPU, 13-01-1964", "DOMPU. 13-01-1964")
+    assert (parsed.fields["birth_place"], parsed.fields["birth_date"]) == ("DOMPU", "1964-01-13")
+    assert not parsed.checks
+
+
+def test_a_gender_is_read_from_its_first_word_when_the_blood_type_label_is_unreadable() -> None:
+    def gender(text: str) -> str | None:
+        rows = group_rows(
+            [Line("Jenis Kelamin", 0.9, 30, 100, 190, 124), Line(text, 0.9, 240, 100, 500, 124)]
+        )
+        return parse_ktp(rows).fields.get("gender")
+
+    assert gender(": PEREMPUAN Gh Daru a8") == "FEMALE"
+    assert gender(": LAKI LAKI Gh Daru") == "MALE"
+    assert gender(": PEREMPUAN Gol. Darah: A") == "FEMALE"
+    assert gender(": Z Gh Daru a8") is None
