@@ -234,3 +234,27 @@ def test_a_gender_is_read_from_its_first_word_when_the_blood_type_label_is_unrea
     assert gender(": LAKI LAKI Gh Daru") == "MALE"
     assert gender(": PEREMPUAN Gol. Darah: A") == "FEMALE"
     assert gender(": Z Gh Daru a8") is None
+
+
+def test_lines_are_batched_only_with_lines_of_about_their_width() -> None:
+    from ocr_gpu.engine.second import _by_width
+
+    assert _by_width([100, 960, 110, 500, 120, 130]) == [[0, 2, 4], [5], [3], [1]]
+    assert _by_width([]) == []
+
+
+@pytest.mark.slow
+def test_a_line_reads_the_same_whatever_else_the_card_sends_with_it() -> None:
+    from ocr_gpu.engine.second import second_reader
+
+    def rendered(text: str) -> np.ndarray:
+        image = Image.new("L", (40 + 14 * len(text), 60), 220)
+        ImageDraw.Draw(image).text((10, 15), text, font=_font(font_pairs()[0][0], 22), fill=30)
+        return crop_line(np.asarray(image), 8, 12, image.width - 10, 42)
+
+    short, long = rendered("WNI"), rendered("JL. PAHLAWAN BLOK A9 NO. 54 RT 002 RW 007")
+    reader = second_reader(EngineConfig())
+    alone = reader.read([short])[0]
+    together = reader.read([long, short, long])
+    assert together[1] == alone and alone.text == "WNI"
+    assert together[0] == together[2] == reader.read([long])[0]
