@@ -336,14 +336,32 @@ def rectify(image: np.ndarray, quad: np.ndarray | None, upside_down: bool = Fals
 
 
 def card_matrix(image: np.ndarray, quad: np.ndarray | None, upside_down: bool = False) -> np.ndarray:
-    """The perspective transform from the photo to the CARD_W x CARD_H frame."""
+    """The perspective transform from the photo to the CARD_W x CARD_H frame.
+
+    With no outline the whole photo is the frame, scaled alike both ways and centred: a
+    photo of another shape than the card's (a card photographed or scanned sideways, in
+    portrait) stretched to the frame would squeeze its print, and levelling it after would
+    not undo that.
+    """
     if quad is None:
-        h, w = image.shape[:2]
-        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+        return photo_matrix(image)
+    target = np.array([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]], dtype=np.float32)
     if upside_down:
         quad = np.roll(quad, 2, axis=0)
-    target = np.array([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]], dtype=np.float32)
-    return cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return cv2.getPerspectiveTransform(quad.astype(np.float32), target.astype(np.float32))
+
+
+def photo_matrix(image: np.ndarray, turned: bool = False) -> np.ndarray:
+    """The whole photo in the frame, scaled alike both ways and centred; turned: a quarter
+    turn clockwise first (print running down the photo: a card photographed sideways)."""
+    h, w = image.shape[:2]
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    # Where each corner lands, turned or not, before scaling.
+    placed = np.array([[h, 0], [h, w], [0, w], [0, 0]], np.float32) if turned else corners.copy()
+    width, height = (h, w) if turned else (w, h)
+    scale = min(CARD_W / width, CARD_H / height)
+    offset = np.array([(CARD_W - width * scale) / 2, (CARD_H - height * scale) / 2], dtype=np.float32)
+    return cv2.getPerspectiveTransform(corners, (placed * np.float32(scale) + offset).astype(np.float32))
 
 
 def warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.decode import MIN_CARD_WIDTH, Unreadable
 from ocr_gpu.engine.detect import Detector, TextMap, detect, text_map
 from ocr_gpu.engine.frame import CARD_H, CARD_W
-from ocr_gpu.engine.geometry import card_matrix, card_width, outlines, warp, widen
+from ocr_gpu.engine.geometry import card_matrix, card_width, outlines, photo_matrix, warp, widen
 from ocr_gpu.engine.levelling import Stroke, is_askew, levelling, strokes, tilt
 from ocr_gpu.engine.quality import measure_quality
 
@@ -29,6 +29,8 @@ _RUNNERS_UP = 2  # outlines tried when the best one's print runs off or slopes
 # A KTP or NPWP prints a dozen lines and more: an outline showing fewer holds desk, the photo
 # panel, or a shadowed part of the card, not the card.
 _FEWEST_LINES = 4
+# Print sloping more than this in a whole-photo frame runs down the photo, not across it.
+_SIDEWAYS_DEG = 60.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[
         located, found = _other_outline(located, located.quad, found, lines, detector, config)
         lines = strokes(found.prob, found.sx, found.sy)
     whole_photo = located.quad is None
+    if whole_photo and lines and tilt(lines)[0] > _SIDEWAYS_DEG:
+        # The print runs down the photo: the card lies sideways in it. A quarter turn of the
+        # whole photo, then the text map again (the detector finds few lines running down).
+        located = _reframed(located, photo_matrix(located.image, turned=True), None)
+        found = text_map(detector, located.card, config.detect_long_side)
+        lines = strokes(found.prob, found.sx, found.sy)
     if is_askew(lines) or (whole_photo and _print_is_small(lines)):
         levelled = _level(located, lines, whole_photo, detector, config)
         if levelled is not None:

@@ -51,3 +51,34 @@ def test_another_offset_font_size_and_line_spacing_read_the_same(card_and_face) 
         rng = np.random.default_rng(41)
         face = np.asarray(draw_ktp(card, rng, dataclasses.replace(style, **changes)))
         assert read_card(_png(face)).fields == card.fields, changes
+
+
+def test_a_card_cropped_to_its_edges_and_turned_a_quarter_either_way_reads_the_same(card_and_face) -> None:
+    """A scan or an app's crop of the card alone, sideways (portrait, no EXIF turn): no desk
+    around it to find an outline in, and print running down the photo."""
+    card, _, face = card_and_face
+    for turns in (1, 3):
+        turned = np.ascontiguousarray(np.rot90(face, turns))
+        assert read_card(_png(turned)).fields == card.fields, turns
+
+
+def test_the_whole_photo_frame_keeps_the_print_s_shape() -> None:
+    from ocr_gpu.engine.frame import CARD_H, CARD_W
+    from ocr_gpu.engine.geometry import photo_matrix
+
+    portrait = np.zeros((1000, 630, 3), np.uint8)
+    for turned in (False, True):
+        matrix = photo_matrix(portrait, turned)
+        corners = cv2.perspectiveTransform(np.float32([[[0, 0], [630, 0], [630, 1000], [0, 1000]]]), matrix)[
+            0
+        ]
+        width, height = np.ptp(corners[:, 0]), np.ptp(corners[:, 1])
+        # Scaled alike both ways, inside the frame, centred.
+        assert abs(max(width, height) / min(width, height) - 1000 / 630) < 1e-3
+        assert (width > height) == turned
+        assert (
+            corners.min() >= -1e-3
+            and corners[:, 0].max() <= CARD_W + 1e-3
+            and corners[:, 1].max() <= CARD_H + 1e-3
+        )
+        assert abs(corners[:, 0].mean() - CARD_W / 2) < 1e-3 and abs(corners[:, 1].mean() - CARD_H / 2) < 1e-3
