@@ -75,12 +75,15 @@ def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[
         located, found = _other_outline(located, located.quad, found, lines, detector, config)
         lines = strokes(found.prob, found.sx, found.sy)
     whole_photo = located.quad is None
-    if whole_photo and lines and tilt(lines)[0] > _SIDEWAYS_DEG:
-        # The print runs down the photo: the card lies sideways in it. A quarter turn of the
-        # whole photo, then the text map again (the detector finds few lines running down).
-        located = _reframed(located, photo_matrix(located.image, turned=True), None)
-        found = text_map(detector, located.card, config.detect_long_side)
-        lines = strokes(found.prob, found.sx, found.sy)
+    if whole_photo and _may_run_down(located.image, lines):
+        # The card may lie sideways in the photo. The detector finds few of the lines running
+        # down a page, and merges many: the photo given a quarter turn is kept when more of
+        # its print runs across.
+        turned = _reframed(located, photo_matrix(located.image, turned=True), None)
+        again = text_map(detector, turned.card, config.detect_long_side)
+        turned_lines = strokes(again.prob, again.sx, again.sy)
+        if _across(turned_lines) > _across(lines):
+            located, found, lines = turned, again, turned_lines
     if is_askew(lines) or (whole_photo and _print_is_small(lines)):
         levelled = _level(located, lines, whole_photo, detector, config)
         if levelled is not None:
@@ -147,6 +150,25 @@ def _runs_past(found: TextMap, share: float) -> bool:
         or b.y1 > CARD_H - inner[1] + tolerance
         for b in detect(found)
     )
+
+
+def _slopes(found: list[Stroke]) -> np.ndarray:
+    """Each stroke's slope in degrees, 0 (across) to 90 (down)."""
+    if not found:
+        return np.zeros(0)
+    return 90 - np.abs(np.rad2deg([s.angle for s in found]) % 180 - 90)
+
+
+def _across(found: list[Stroke]) -> int:
+    return int(np.sum(_slopes(found) < 90 - _SIDEWAYS_DEG))
+
+
+def _may_run_down(image: np.ndarray, found: list[Stroke]) -> bool:
+    """Whether a whole-photo frame's print may run down the photo: more of its lines do than
+    run across, or the photo stands upright and shows too few lines running across."""
+    down = int(np.sum(_slopes(found) > _SIDEWAYS_DEG))
+    portrait = image.shape[0] > image.shape[1]
+    return down > _across(found) or (portrait and _across(found) < _FEWEST_LINES)
 
 
 def _print_is_small(found: list[Stroke]) -> bool:
