@@ -1,6 +1,6 @@
 """Finding the card in a photo and warping it flat to the canonical 1000 x 630 frame."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -43,10 +43,11 @@ def _desk_model(lab: np.ndarray) -> np.ndarray:
     return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * x * y + c[5] * y * y
 
 
-def _otsu(distance: np.ndarray, floor: float) -> np.ndarray:
+def _otsu(distance: np.ndarray, floor: float, clip: float = 95.0) -> np.ndarray:
     distance = cv2.GaussianBlur(distance, (5, 5), 0)
     # Clipped so that a few vivid pixels (the red photo backdrop) cannot claim the threshold.
-    top = max(float(np.percentile(distance, 95)), 1.0)
+    # The percentile must fall on the card: a card under 5 % of the photo needs a higher one.
+    top = max(float(np.percentile(distance, clip)), 1.0)
     scaled = np.clip(distance * (255.0 / top), 0, 255).astype(np.uint8)
     threshold, mask = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # A threshold this low means the frame holds no distinct object, only desk noise.
@@ -56,13 +57,13 @@ def _otsu(distance: np.ndarray, floor: float) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
 
 
-def _masks(small: np.ndarray) -> list[np.ndarray]:
+def _masks(small: np.ndarray, clip: float = 95.0) -> list[np.ndarray]:
     """Candidate masks of the pixels unlike the desk, which shows all around the card in a photo."""
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     difference = lab - _desk_model(lab)
-    full = _otsu(np.linalg.norm(difference, axis=2), 8.0)
+    full = _otsu(np.linalg.norm(difference, axis=2), 8.0, clip)
     # Hue survives a shadow that darkens part of the card to the desk's lightness.
-    hue = _otsu(np.linalg.norm(difference[..., 1:], axis=2), 4.0)
+    hue = _otsu(np.linalg.norm(difference[..., 1:], axis=2), 4.0, clip)
     return [full, hue, full | hue]
 
 
@@ -196,13 +197,13 @@ def _support(lab: np.ndarray, gradient: np.ndarray, quad: np.ndarray) -> float:
 _CHANGE = 7.0  # LAB distance across a card edge (a white card on a white sheet: ~10)
 
 
-def _quads(mask: np.ndarray) -> list[np.ndarray]:
+def _quads(mask: np.ndarray, smallest: float = _MIN_AREA) -> list[np.ndarray]:
     """Quads of the mask's large, convex-enough regions."""
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     found = []
     for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:3]:
         area = cv2.contourArea(contour)
-        if not _MIN_AREA * mask.size <= area <= _MAX_AREA * mask.size:
+        if not smallest * mask.size <= area <= _MAX_AREA * mask.size:
             break
         quad = _quad_of(contour)
         if quad is None:
@@ -260,9 +261,9 @@ def _distance(a: np.ndarray, b: np.ndarray) -> float:
     return min(float(np.linalg.norm(np.roll(a, k, axis=0) - b, axis=1).max()) for k in range(4))
 
 
-def _desk_masks(small: np.ndarray) -> list[tuple[str, np.ndarray]]:
+def _desk_masks(small: np.ndarray, clip: float = 95.0) -> list[tuple[str, np.ndarray]]:
     found = []
-    for name, mask in zip(("desk", "desk-hue", "desk-any"), _masks(small), strict=True):
+    for name, mask in zip(("desk", "desk-hue", "desk-any"), _masks(small, clip), strict=True):
         found.append((name, mask))
         # On stripes the desk model is the stripes' mean: the card can be the region
         # *nearer* to it, a hole in the mask.
@@ -275,12 +276,42 @@ def _desk_masks(small: np.ndarray) -> list[tuple[str, np.ndarray]]:
 _SURE = 0.85  # an outline this well supported needs no search by colour regions
 
 
+# A card held far from the camera: under _MIN_AREA of the photo, down to this (`far_outlines`).
+_MIN_AREA_FAR = 0.015
+_AROUND_FAR = 0.35  # of the small outline's size, on each side, for the second search
+_CLIP_FAR = 99.4  # the masks' clipping percentile (`_otsu`): on the card at 1.5 % of the photo
+
+
 def outlines(image: np.ndarray) -> list[Outline]:
     """Candidate outlines of the card, best supported first (at most _KEEP, none alike).
 
     Regions unlike the desk model first; when none of them has a well-supported outline
     (a patterned cloth, a desk of the card's colour) the photo's main colour regions too.
     """
+    return _outlines(image, _MIN_AREA)
+
+
+def far_outlines(image: np.ndarray) -> list[Outline]:
+    """Outlines of a card held far from the camera (under _MIN_AREA of the photo), each found
+    again in the part of the photo around it, at that part's own resolution.
+
+    Only for a photo that showed no card outline and whose whole-photo print is small or
+    absent (`locate.settle`): on a photo the card fills, a region inside it (the photo panel,
+    a block of print) would be such an outline.
+    """
+    h, w = image.shape[:2]
+    near: list[Outline] = []
+    for far in _outlines(image, _MIN_AREA_FAR)[:2]:
+        (x0, y0), (x1, y1) = far.quad.min(axis=0), far.quad.max(axis=0)
+        reach = _AROUND_FAR * max(x1 - x0, y1 - y0)
+        left, top = int(max(0, x0 - reach)), int(max(0, y0 - reach))
+        right, bottom = int(min(w, x1 + reach)), int(min(h, y1 + reach))
+        for outline in _outlines(image[top:bottom, left:right], _MIN_AREA)[:1]:
+            near.append(replace(outline, quad=outline.quad + np.float32([left, top])))
+    return near
+
+
+def _outlines(image: np.ndarray, smallest: float) -> list[Outline]:
     h, w = image.shape[:2]
     scale = _WORK / max(h, w)
     small = cv2.resize(
@@ -295,7 +326,7 @@ def outlines(image: np.ndarray) -> list[Outline]:
     def measured(masks: list[tuple[str, np.ndarray]]) -> list[Outline]:
         found = []
         for source, mask in masks:
-            for quad in _quads(mask):
+            for quad in _quads(mask, smallest):
                 aspect = rectified_aspect(quad, sw, sh)
                 # A corner far off the photo: a region's outline, not a card held in view.
                 off = max(float(-quad.min()), float((quad - [sw - 1, sh - 1]).max()))
@@ -304,7 +335,7 @@ def outlines(image: np.ndarray) -> list[Outline]:
                     found.append(Outline(quad / scale, _support(lab, gradient, quad), aspect, area, source))
         return found
 
-    found = measured(_desk_masks(small))
+    found = measured(_desk_masks(small, 95.0 if smallest >= _MIN_AREA else _CLIP_FAR))
     if not found or max(o.score for o in found) < _SURE:
         found += measured([("colour", mask) for mask in _colour_regions(lab)])
     found.sort(key=lambda o: -o.score)

@@ -17,7 +17,7 @@ from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.decode import MIN_CARD_WIDTH, Unreadable
 from ocr_gpu.engine.detect import Detector, TextMap, detect, text_map
 from ocr_gpu.engine.frame import CARD_H, CARD_W
-from ocr_gpu.engine.geometry import card_matrix, card_width, outlines, photo_matrix, warp, widen
+from ocr_gpu.engine.geometry import card_matrix, card_width, far_outlines, outlines, photo_matrix, warp, widen
 from ocr_gpu.engine.levelling import Stroke, is_askew, levelling, strokes, tilt
 from ocr_gpu.engine.quality import measure_quality
 
@@ -41,6 +41,9 @@ class Located:
     card: np.ndarray  # the card flattened to CARD_W x CARD_H, RGB
     quality: dict[str, float]
     others: tuple[np.ndarray, ...] = ()  # runner-up outlines, best first
+    # The photo showed an outline of a card's size (this may be the whole photo all the same,
+    # read again after that outline's framing read as no card): no far card to look for.
+    outlined: bool = False
 
 
 def locate(image: np.ndarray) -> Located:
@@ -55,7 +58,8 @@ def locate(image: np.ndarray) -> Located:
         raise Unreadable(f"card too small in the image ({quality['card_width_px']:.0f} px wide)")
     if float(gray.std()) < 6:
         raise Unreadable("blank image: no text found")
-    return Located(image, quad, matrix, card, quality, tuple(o.quad for o in found[1 : _RUNNERS_UP + 1]))
+    others = tuple(o.quad for o in found[1 : _RUNNERS_UP + 1])
+    return Located(image, quad, matrix, card, quality, others, outlined=quad is not None)
 
 
 def whole_photo(located: Located) -> Located:
@@ -74,6 +78,9 @@ def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[
     if located.quad is not None and (found.touches_edge() or is_askew(lines) or len(lines) < _FEWEST_LINES):
         located, found = _other_outline(located, located.quad, found, lines, detector, config)
         lines = strokes(found.prob, found.sx, found.sy)
+    far = located.quad is None and not located.outlined
+    if far and (len(lines) < _FEWEST_LINES or _print_is_small(lines)):
+        located, found, lines = _far_card(located, found, lines, detector, config)
     whole_photo = located.quad is None
     if whole_photo and _may_run_down(located.image, lines):
         # The card may lie sideways in the photo. The detector finds few of the lines running
@@ -89,6 +96,22 @@ def settle(located: Located, detector: Detector, config: EngineConfig) -> tuple[
         if levelled is not None:
             located, found = levelled
     return located, found
+
+
+def _far_card(
+    located: Located, found: TextMap, lines: list[Stroke], detector: Detector, config: EngineConfig
+) -> tuple[Located, TextMap, list[Stroke]]:
+    """A whole photo whose print is small or absent: the card may be far from the camera,
+    too small for an outline of a card's size. Its outline is taken when its print shows
+    fewer faults than the whole photo's."""
+    best = (_trouble(found, lines), located, found, lines)
+    for outline in far_outlines(located.image):
+        trial = _reframed(located, card_matrix(located.image, outline.quad), outline.quad)
+        again = text_map(detector, trial.card, config.detect_long_side)
+        trial_lines = strokes(again.prob, again.sx, again.sy)
+        if _trouble(again, trial_lines) < best[0]:
+            best = (_trouble(again, trial_lines), trial, again, trial_lines)
+    return best[1], best[2], best[3]
 
 
 def _trouble(found: TextMap, lines: list[Stroke]) -> tuple[int, int, int, float]:

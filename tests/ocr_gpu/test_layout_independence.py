@@ -95,3 +95,16 @@ def test_the_whole_photo_frame_keeps_the_print_s_shape() -> None:
             and corners[:, 1].max() <= CARD_H + 1e-3
         )
         assert abs(corners[:, 0].mean() - CARD_W / 2) < 1e-3 and abs(corners[:, 1].mean() - CARD_H / 2) < 1e-3
+
+
+def test_a_card_held_far_from_the_camera_is_found_and_read(card_and_face) -> None:
+    """The card a twentieth of a 12-megapixel photo (560 px wide once the photo is shrunk to
+    2400 px): under the share of the photo an outline must cover, found all the same."""
+    card, _, face = card_and_face
+    photo = np.empty((2250, 3000, 3), np.uint8)
+    photo[:] = (52, 60, 150)  # a plain desk
+    small = cv2.resize(face, (700, round(700 * face.shape[0] / face.shape[1])), interpolation=cv2.INTER_AREA)
+    top, left = 1000, 1250
+    photo[top : top + small.shape[0], left : left + small.shape[1]] = small
+    reading = read_card(_png(photo))
+    assert reading.fields == card.fields
