@@ -307,7 +307,7 @@ def far_outlines(image: np.ndarray) -> list[Outline]:
         left, top = int(max(0, x0 - reach)), int(max(0, y0 - reach))
         right, bottom = int(min(w, x1 + reach)), int(min(h, y1 + reach))
         for outline in _outlines(image[top:bottom, left:right], _MIN_AREA)[:1]:
-            near.append(replace(outline, quad=outline.quad + np.float32([left, top])))
+            near.append(replace(outline, quad=outline.quad + np.array([left, top], np.float32)))
     return near
 
 
