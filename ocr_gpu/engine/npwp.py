@@ -45,6 +45,15 @@ def _label_of(row: Row) -> tuple[str | None, str]:
     return split_label(text, {"nik": "NIK"})
 
 
+def _kpp_cut(row: Row) -> bool:
+    """Whether the row starts with the office's kind (`RATAMA BALIKPAPAN`, `P PRATAMA`): the
+    KPP row with its `KPP` and perhaps more unread. Asked only after an address row."""
+    words = [letters(word) for word in row.text.upper().split()]
+    if words and len(words[0]) <= 2:  # what is left of `KPP`: `P PRATAMA`
+        words = words[1:]
+    return bool(words) and snap(words[0], _KPP_KINDS[:2], 0.75) is not None
+
+
 def parse_npwp(rows: list[Row]) -> Parsed:
     parsed = Parsed()
     headers = [row for row in rows if _is_header(row)]
@@ -78,6 +87,11 @@ def parse_npwp(rows: list[Row]) -> Parsed:
             parsed.put_text("name", word_text(row.text), row.confidence)
             parsed.lines_of["name"] = row.lines
             name_seen = True
+        elif address and not kpp_seen and _kpp_cut(row):
+            # The KPP row read without its start (a thumb over the card's corner): it ends
+            # the address all the same, and what is left of the office's name is no value.
+            kpp_seen = True
+            parsed.landmarks += 1
         elif name_seen and not kpp_seen:
             address.append(row)
     if address:

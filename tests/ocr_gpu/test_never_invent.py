@@ -164,3 +164,22 @@ def test_a_sure_birth_date_the_nik_contradicts_stays_as_printed_with_its_check()
 def test_choose_needs_three_ktp_landmarks_without_a_hint() -> None:
     assert choose(Parsed(landmarks=2), Parsed(), None) == "UNKNOWN"
     assert choose(Parsed(landmarks=3), Parsed(), None) == "KTP"
+
+
+def test_an_npwp_kpp_row_read_without_its_start_ends_the_address_and_gives_no_kpp() -> None:
+    """A thumb over the card's corner: `KPP` unread, the office's kind read in part."""
+    for kpp in ("RATAMA JAKARTA TEBET", "P PRATAMA JAKARTA TEBET", "MADYA JAKARTA PUSAT"):
+        cells = [("NPWP : 09.254.294.3-407.000", 60, 120), ("BUDI SANTOSO", 60, 160)]
+        cells += [("JL. MELATI NO. 12", 60, 200), ("RT 001 RW 002 TEBET", 60, 240), (kpp, 60, 280)]
+        parsed = parse_npwp(_rows(cells, 0.95))
+        assert parsed.fields["address"] == "JL. MELATI NO. 12 RT 001 RW 002 TEBET", kpp
+        assert "kpp" not in parsed.fields, kpp
+
+
+def test_an_npwp_address_starting_with_pratama_is_still_address() -> None:
+    """Only a row after the address's first can be the KPP row read without its start."""
+    cells = [("NPWP : 09.254.294.3-407.000", 60, 120), ("BUDI SANTOSO", 60, 160)]
+    cells += [("PRATAMA RESIDENCE NO. 7", 60, 200), ("KPP PRATAMA JAKARTA TEBET", 60, 240)]
+    parsed = parse_npwp(_rows(cells, 0.95))
+    assert parsed.fields["address"] == "PRATAMA RESIDENCE NO. 7"
+    assert parsed.fields["kpp"] == "KPP PRATAMA JAKARTA TEBET"
