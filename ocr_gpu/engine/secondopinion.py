@@ -132,6 +132,9 @@ def second_opinion(
     others = {i: (p.text, t.text) for i, p, t in zip(differing, plain, thirds, strict=True)}
     for i, ((key, line), second) in enumerate(zip(unsure, seconds, strict=True)):
         agreed = _agreement(gray, line, second.text, *others[i]) if i in others else None
+        readings = (line.text, second.text, *others.get(i, ()))
+        if agreed is not None and not _same_value(key, line, agreed, readings, reparse):
+            agreed = None
         if agreed is not None:
             # Two recognizers, one of them reading again, say the same: as when the first two had.
             line.text, line.confidence = agreed, max(line.confidence, FREE_TEXT_FLOOR)
@@ -165,6 +168,28 @@ def _agreement(gray: np.ndarray, line: Line, second: str, plain: str, third: str
     if _same_text(third, second) or _same_text(third, plain):
         return third
     return second if _tesseract_agrees(gray, line, second) else None
+
+
+def _value_of(key: str, line: Line, text: str, reparse: Callable[[], Parsed]) -> str:
+    """The letters and digits of the fields the line gives when it reads `text`."""
+    first = line.text, line.confidence
+    line.text, line.confidence = text, 1.0
+    trial = reparse()
+    line.text, line.confidence = first
+    return "|".join(re.sub(r"[^A-Z0-9]", "", trial.fields.get(name) or "") for name in disputed_fields(key))
+
+
+def _same_value(
+    key: str, line: Line, agreed: str, readings: tuple[str, ...], reparse: Callable[[], Parsed]
+) -> bool:
+    """Whether a reading agreeing with `agreed` gives the same value (marks aside): the field's
+    clean-up reads some marks as letters (`GUNUNGSARI!` is GUNUNGSARII in a word, the `!` a
+    final I misread), which the agreement of letter runs passes over."""
+    partners = [text for text in readings if text != agreed and _same_text(text, agreed)]
+    if not partners:
+        return True  # the agreeing reading is not at hand (Tesseract's re-read at another scale)
+    value = _value_of(key, line, agreed, reparse)
+    return any(_value_of(key, line, text, reparse) == value for text in partners)
 
 
 def _plain_crop(gray: np.ndarray, line: Line) -> np.ndarray:
@@ -250,7 +275,7 @@ def _weigh(
 ) -> Parsed:
     first = line.text, line.confidence
     if key in _FREE_TEXT:
-        if _same_text(text, first[0]):
+        if _same_text(text, first[0]) and _same_value(key, line, first[0], (text,), reparse):
             if first[1] >= FREE_TEXT_FLOOR:
                 return parsed
             line.confidence = FREE_TEXT_FLOOR  # two readers agree: as sure as free text needs

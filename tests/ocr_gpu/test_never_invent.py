@@ -183,3 +183,21 @@ def test_an_npwp_address_starting_with_pratama_is_still_address() -> None:
     parsed = parse_npwp(_rows(cells, 0.95))
     assert parsed.fields["address"] == "PRATAMA RESIDENCE NO. 7"
     assert parsed.fields["kpp"] == "KPP PRATAMA JAKARTA TEBET"
+
+
+def test_readings_whose_letters_agree_but_whose_values_differ_are_no_agreement() -> None:
+    """`GUNUNGSARI!`: the `!` is no letter to the agreement of letter runs, but a name's clean-up
+    reads it as the I Tesseract misread (GUNUNGSARII). Two readings agree on a value only when
+    the values they give agree."""
+
+    def weighed(first: str, second: str) -> Parsed:
+        rows = _rows([("Kel/Desa", 30, 200), (first, 240, 200)], 0.5)
+        parsed = parse_ktp(rows)
+        line = parsed.lines_of["village"][0]
+        return _weigh(parsed, "village", line, second, 0.95, lambda: parse_ktp(rows))
+
+    cut = weighed("GUNUNGSARI!", "GUNUNGSARI")
+    assert "village" not in cut.fields
+    assert "village_readers_disagree" in {check["code"] for check in cut.checks}
+    # Marks the clean-up drops as the agreement does are no disagreement.
+    assert weighed(": GUNUNGSARI.", "GUNUNGSARI").fields["village"] == "GUNUNGSARI"
