@@ -86,6 +86,15 @@ def _implausible_rt_rw(text: str) -> bool:
     return any(int(number) >= 100 for number in re.findall(r"\bR[TW]\W{0,2}([0-9]{3})\b", text.upper()))
 
 
+# Tesseract sure of a key field's line that still gives no value passing the field's check
+# (`wnt` at 0.80 for WNI): the second reader's reading is weighed only when it is this sure.
+SURE_ALONE = 0.9
+
+
+def _sure_but_failing(parsed: Parsed, key: str) -> bool:
+    return key in _KEY_FIELDS and key not in _AGREEABLE and _values(parsed, key) is None
+
+
 def disputed_fields(key: str) -> tuple[str, ...]:
     return _KEY_FIELDS[key][0] if key in _KEY_FIELDS else (key,)
 
@@ -112,6 +121,7 @@ def second_opinion(
         if line.confidence < (UNSURE_TEXT if key in _AGREEABLE else UNSURE)
         or _sparse(line)
         or _implausible_rt_rw(line.text)
+        or _sure_but_failing(parsed, key)
     ]
     disputed: set[str] = set()
     if not unsure:
@@ -144,6 +154,8 @@ def second_opinion(
             parsed, split = _weigh_birth(parsed, line, second.text, second.confidence, reparse)
             disputed |= split
             continue
+        if line.confidence >= UNSURE and key not in _AGREEABLE and second.confidence < SURE_ALONE:
+            continue  # a sure reading that fails its check: only a sure second reading may replace it
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
         if any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
             disputed.add(key)

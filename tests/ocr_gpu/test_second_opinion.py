@@ -258,3 +258,23 @@ def test_a_line_reads_the_same_whatever_else_the_card_sends_with_it() -> None:
     together = reader.read([long, short, long])
     assert together[1] == alone and alone.text == "WNI"
     assert together[0] == together[2] == reader.read([long])[0]
+
+
+@pytest.mark.slow
+def test_a_sure_reading_that_fails_its_check_gets_a_second_opinion() -> None:
+    """`wnt` at 0.85 for WNI: Tesseract sure, no nationality; the second reader, sure, reads it."""
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    from ocr_gpu.engine.secondopinion import second_opinion
+
+    image = Image.new("L", (1000, 630), 225)
+    draw, font = ImageDraw.Draw(image), _font(font_pairs()[0][0], 22)
+    draw.text((30, 300), "Kewarganegaraan", font=font, fill=35)
+    draw.text((240, 300), ":", font=font, fill=35)
+    draw.text((262, 300), "WNI", font=font, fill=35)
+    x0, y0, x1, y1 = draw.textbbox((262, 300), "WNI", font=font)
+    label = Line("Kewarganegaraan", 0.95, 30, y0 - 4, 200, y1 + 4)
+    rows = group_rows([label, Line("wnt", 0.85, x0 - 3, y0 - 4, x1 + 3, y1 + 4)])
+    before = parse_ktp(rows)
+    assert "nationality" not in before.fields
+    after, _ = second_opinion(parse_ktp(rows), np.asarray(image), lambda: parse_ktp(rows), EngineConfig())
+    assert after.fields["nationality"] == "WNI"
