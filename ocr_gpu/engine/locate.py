@@ -107,6 +107,9 @@ def _far_card(
     best = (_trouble(found, lines), located, found, lines)
     for outline in far_outlines(located.image):
         trial = _reframed(located, card_matrix(located.image, outline.quad), outline.quad)
+        # The quality numbers are the card's, not the whole photo's (its width above all).
+        gray = cv2.cvtColor(trial.card, cv2.COLOR_RGB2GRAY)
+        trial = replace(trial, quality=measure_quality(gray, card_width(outline.quad, located.image)))
         again = text_map(detector, trial.card, config.detect_long_side)
         trial_lines = strokes(again.prob, again.sx, again.sy)
         if _trouble(again, trial_lines) < best[0]:

@@ -77,6 +77,7 @@ def _run(
         reading.timings_ms.setdefault("recognize", 0.0)
         raise failure or Unreadable("no text found")
     reading.doc_type, reading.upside_down, reading.card_image = read.doc_type, read.upside_down, read.card
+    reading.quality = read.quality  # the framing read: a far card's, once found
     if read.parsed is not None:
         reading.fields, reading.confidence = read.parsed.fields, read.parsed.confidence
         reading.checks = read.parsed.checks
@@ -106,6 +107,7 @@ class _Read:
     lines: list[Line]
     upside_down: bool
     card: np.ndarray
+    quality: dict[str, float]
 
     @property
     def found(self) -> int:
@@ -137,4 +139,4 @@ def _read(
     if parsed is not None:
         parsed = verify(doc_type, parsed, rows, gray, config)
     clock.lap("verify")
-    return _Read(doc_type, parsed, lines, upside_down, card)
+    return _Read(doc_type, parsed, lines, upside_down, card, located.quality)
