@@ -114,15 +114,18 @@ def second_opinion(
     """The card's fields after the second opinion, and the label keys the readers disputed."""
     from ocr_gpu.engine.second import second_reader, third_reader
 
-    unsure = [
-        (key, line)
-        for key in (*_KEY_FIELDS, *_FREE_TEXT)
-        for line in parsed.lines_of.get(key, [])
-        if line.confidence < (UNSURE_TEXT if key in _AGREEABLE else UNSURE)
-        or _sparse(line)
-        or _implausible_rt_rw(line.text)
-        or _sure_but_failing(parsed, key)
-    ]
+    unsure, sure_but_failing = [], set()
+    for key in (*_KEY_FIELDS, *_FREE_TEXT):
+        for line in parsed.lines_of.get(key, []):
+            if (
+                line.confidence < (UNSURE_TEXT if key in _AGREEABLE else UNSURE)
+                or _sparse(line)
+                or _implausible_rt_rw(line.text)
+            ):
+                unsure.append((key, line))
+            elif _sure_but_failing(parsed, key):
+                unsure.append((key, line))
+                sure_but_failing.add(len(unsure) - 1)
     disputed: set[str] = set()
     if not unsure:
         return parsed, disputed
@@ -154,7 +157,7 @@ def second_opinion(
             parsed, split = _weigh_birth(parsed, line, second.text, second.confidence, reparse)
             disputed |= split
             continue
-        if line.confidence >= UNSURE and key not in _AGREEABLE and second.confidence < SURE_ALONE:
+        if i in sure_but_failing and second.confidence < SURE_ALONE:
             continue  # a sure reading that fails its check: only a sure second reading may replace it
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
         if any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
@@ -228,10 +231,11 @@ def _weigh_birth(
 ) -> tuple[Parsed, set[str]]:
     """The birth line read by the second reader: its place and its date weighed each on its own.
 
-    A field is taken when both readings give it alike or only one gives it; two places that
-    differ give no place, whatever the dates. Two dates that differ give the one the NIK
-    encodes when exactly one does (the date's own check, as a vocabulary is a word's), else
-    none. The line keeps the reading whose date is taken, so a later re-parse reads it again.
+    The second reading is taken when it gives the first's date, or a date where the first
+    gave none, or (neither giving a date) a place where the first gave none. Two dates that
+    differ give the one the NIK encodes when exactly one does (the date's own check, as a
+    vocabulary is a word's), else no date; two places that differ give no place, whatever
+    the dates. The line keeps the reading taken, so a later re-parse reads it again.
     """
     first = line.text, line.confidence
     line.text, line.confidence = text, confidence
@@ -242,7 +246,7 @@ def _weigh_birth(
     disputed: set[str] = set()
     take_second = bool(date_2) and (not date or date_2 == date)
     if date and date_2 and date != date_2:
-        nik = "" if _nik_flawed(parsed) else parsed.fields.get("nik", "")
+        nik = "" if _values(parsed, "nik") is None else parsed.fields["nik"]
         encoded = [d for d in (date, date_2) if nik and not nik_disagreements(nik, d, None)]
         if len(encoded) == 1:
             take_second = encoded[0] == date_2
@@ -256,11 +260,6 @@ def _weigh_birth(
         line.text, line.confidence = text, confidence
         parsed = trial
     return settle_disputes(parsed, disputed), disputed
-
-
-def _nik_flawed(parsed: Parsed) -> bool:
-    flaws = _KEY_FIELDS["nik"][1]
-    return any(check["code"] in flaws for check in parsed.checks)
 
 
 _NIK_MISMATCH = {"birth_date": "nik_birth_date_mismatch", "gender": "nik_gender_mismatch"}
