@@ -278,3 +278,37 @@ def test_a_sure_reading_that_fails_its_check_gets_a_second_opinion() -> None:
     assert "nationality" not in before.fields
     after, _ = second_opinion(parse_ktp(rows), np.asarray(image), lambda: parse_ktp(rows), EngineConfig())
     assert after.fields["nationality"] == "WNI"
+
+
+@pytest.mark.slow
+def test_the_onnx_readers_read_the_line_as_photographed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PP-OCRv6 was trained on plain crops: on soft photos it misread Tesseract's flattened and
+    # stretched crop (PURWODADK) where it read the line as photographed right. The flattened
+    # crop is only its second look, where its first reading and Tesseract's differ.
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    import ocr_gpu.engine.second as second
+
+    seen: list[np.ndarray] = []
+    real = second.second_reader
+
+    class Spy:
+        def __init__(self, config: EngineConfig) -> None:
+            self.reader = real(config)
+
+        def read(self, crops: list[np.ndarray]) -> list:
+            seen.extend(crops)
+            return self.reader.read(crops)
+
+    monkeypatch.setattr(second, "second_reader", Spy)
+    gray, value = _rendered_line("PURWODADI")
+    gray = (gray // 3 + 120).astype(np.uint8)  # faint print: stretching would change it
+    value.text, value.confidence = ": PURWODAD", 0.5
+    rows = group_rows([Line("Kecamatan", 0.95, 30, value.y0, 160, value.y1), value])
+    from ocr_gpu.engine.secondopinion import second_opinion
+
+    after, _ = second_opinion(parse_ktp(rows), gray, lambda: parse_ktp(rows), EngineConfig())
+    first = seen[0]
+    top, left = int(value.y0 - 0.12 * value.height), int(value.x0 - 0.25 * value.height)
+    assert np.array_equal(first, gray[top : top + first.shape[0], left : left + first.shape[1]])
+    assert first.shape[1] >= value.x1 - value.x0 + 0.5 * value.height  # room for a thin last letter
+    assert after.fields["district"] == "PURWODADI"
