@@ -179,8 +179,12 @@ _AGAIN_FLOOR = 0.35
 def _agreement(gray: np.ndarray, line: Line, second: str, again: str, third: str) -> str | None:
     """What two recognizers read the line as, where Tesseract (line.text) and the second
     reader (second) differ: the second reader again on the flattened crop (again), a third
-    recognizer (third), Tesseract again at other scales. None: no two of them agree."""
+    recognizer (third), Tesseract again at other scales. None: no two of them agree, or
+    two say one thing and two another (the second reader on both crops against Tesseract and
+    the third recognizer: BITUNG read twice against BTUNG twice is a tie, no agreement)."""
     first = line.text
+    if _same_text(second, again) and _same_text(third, first):
+        return None
     if _same_text(again, first) or _same_text(third, first):
         return first
     if _same_text(third, second) or _same_text(third, again):

@@ -129,6 +129,10 @@ def test_where_tesseract_and_the_second_reader_differ_any_two_recognizers_agreei
     assert _agreement(blank, line, "SIDORFJO", "SIDOREJO", "SIDOREJO") == "SIDOREJO"
     # No two agree: nothing is taken.
     assert _agreement(blank, line, "SIDOREJO", "SIDORFJO", "SLDOREJO") is None
+    # Two against two is a tie: the second reader on both crops against Tesseract and the third.
+    line.text = "BTUNG"
+    assert _agreement(blank, line, "BITUNG", "BITUNG", "BTUNG") is None
+    assert _agreement(blank, line, "BITUNG", "BITUNC", "BTUNG") == "BTUNG"
 
 
 @pytest.mark.slow
