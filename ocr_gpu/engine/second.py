@@ -9,7 +9,7 @@ CTC decoding and input normalisation follow the model's training ((x - 0.5) / 0.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from math import ceil
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from ocr_gpu.engine.assets import second_model_path, third_model_path
 from ocr_gpu.engine.config import EngineConfig
+from ocr_gpu.engine.lexicon import Alphabet
 from ocr_gpu.engine.recognize import Recognized
 
 if TYPE_CHECKING:
@@ -49,22 +50,32 @@ class SecondReader:
     characters: tuple[str, ...]  # index 0 is CTC's blank
 
     def read(self, crops: list[np.ndarray]) -> list[Recognized]:
+        return [recognized for recognized, _ in self.read_frames(crops)]
+
+    def read_frames(self, crops: list[np.ndarray]) -> list[tuple[Recognized, np.ndarray]]:
+        """Each crop's reading and its per-frame character probabilities (the padding's cut off)."""
         if not crops:
             return []
         widths = [
             min(_MAX_WIDTH, max(_HEIGHT, ceil(_HEIGHT * c.shape[1] / max(c.shape[0], 1)))) for c in crops
         ]
-        results: list[Recognized | None] = [None] * len(crops)
+        results: list[tuple[Recognized, np.ndarray] | None] = [None] * len(crops)
         for group in _by_width(widths):
-            batch = np.zeros((len(group), 3, _HEIGHT, max(widths[i] for i in group)), np.float32)
+            batch_width = max(widths[i] for i in group)
+            batch = np.zeros((len(group), 3, _HEIGHT, batch_width), np.float32)
             for row, i in enumerate(group):
                 resized = cv2.resize(crops[i], (widths[i], _HEIGHT), interpolation=cv2.INTER_LINEAR)
                 batch[row, :, :, : widths[i]] = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
             session = self.session
             probabilities = session.run(None, {session.get_inputs()[0].name: batch})[0]
             for i, row_probabilities in zip(group, probabilities, strict=True):
-                results[i] = self._decode(row_probabilities)
+                frames = row_probabilities[: ceil(len(row_probabilities) * widths[i] / batch_width)]
+                results[i] = self._decode(row_probabilities), frames
         return [result for result in results if result is not None]
+
+    @cached_property
+    def alphabet(self) -> Alphabet:
+        return Alphabet.of(self.characters)
 
     def _decode(self, probabilities: np.ndarray) -> Recognized:
         best, score = probabilities.argmax(axis=1), probabilities.max(axis=1)

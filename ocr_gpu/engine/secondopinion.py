@@ -16,8 +16,10 @@ from idnumbers.nik import nik_disagreements
 from ocr_gpu.engine.config import EngineConfig
 from ocr_gpu.engine.fields import FREE_TEXT_FLOOR, Parsed
 from ocr_gpu.engine.layout import Line
+from ocr_gpu.engine.lexicon import entry_of
 from ocr_gpu.engine.linecrops import crop_line
 from ocr_gpu.engine.recognize import line_reader
+from ocr_gpu.engine.vocabularies import GENDERS, MARITAL, RELIGIONS
 
 UNSURE = 0.8  # Tesseract confidence below which a key field's line gets a second opinion
 # Free text and the birth place have no check of their own: Tesseract's misreadings of soft
@@ -135,7 +137,7 @@ def second_opinion(
     # style photos 0.758 -> 0.809 of fields read plain).
     crops = [_plain_crop(gray, line) for _, line in unsure]
     reader = second_reader(config)
-    seconds = reader.read(crops)
+    seconds, frames = zip(*reader.read_frames(crops), strict=True)
     # Text the two readers read differently: the second reader once more, on the line as
     # Tesseract is given it (glare flattened and stretched), and a third recognizer; a batch each.
     differing = [
@@ -165,7 +167,23 @@ def second_opinion(
         parsed = _weigh(parsed, key, line, second.text, second.confidence, reparse)
         if any(check["code"] == f"{key}_readers_disagree" for check in parsed.checks):
             disputed.add(key)
+    for (key, line), line_frames in zip(unsure, frames, strict=True):
+        if key in _LISTED and key not in disputed and not parsed.fields.get(key):
+            found = entry_of(line_frames, reader.alphabet, _LISTED[key])
+            if found is not None:
+                line.text, line.confidence = found
+                parsed = reparse()
     return parsed, disputed
+
+
+# Closed lists a line that neither reader's text gives a value of may still be read as (the
+# second reader's character probabilities, `lexicon.entry_of`): lines printing the value alone.
+_LISTED = {
+    "nationality": ("WNI", "WNA"),
+    "religion": RELIGIONS,
+    "marital_status": MARITAL,
+    "gender": tuple(GENDERS),
+}
 
 
 # Tesseract's readings of a soft line swing with the scale: where its first reading and the

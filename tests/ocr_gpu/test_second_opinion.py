@@ -303,6 +303,14 @@ def test_the_onnx_readers_read_the_line_as_photographed(monkeypatch: pytest.Monk
             seen.extend(crops)
             return self.reader.read(crops)
 
+        def read_frames(self, crops: list[np.ndarray]) -> list:
+            seen.extend(crops)
+            return self.reader.read_frames(crops)
+
+        @property
+        def alphabet(self) -> object:
+            return self.reader.alphabet
+
     monkeypatch.setattr(second, "second_reader", Spy)
     gray, value = _rendered_line("PURWODADI")
     gray = (gray // 3 + 120).astype(np.uint8)  # faint print: stretching would change it
