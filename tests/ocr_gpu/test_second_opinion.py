@@ -129,6 +129,11 @@ def test_where_tesseract_and_the_second_reader_differ_any_two_recognizers_agreei
     assert _agreement(blank, line, "SIDORFJO", "SIDOREJO", "SIDOREJO") == "SIDOREJO"
     # No two agree: nothing is taken.
     assert _agreement(blank, line, "SIDOREJO", "SIDORFJO", "SLDOREJO") is None
+    # PP-OCRv4 rec drops the spaces of Latin print: its letters agreeing with the second
+    # reader's are agreement, and the second reader's spaces are kept.
+    line.text = "EK0 WIBOW"
+    assert _agreement(blank, line, "EKO WIBOWO", "EKD WIBOWO", "EKOWIBOWO") == "EKO WIBOWO"
+    assert _agreement(blank, line, "EKO WIBOWO", "EKD WIBOWO", "EKOWIBOW0") is None
     # Two against two is a tie: the second reader on both crops against Tesseract and the third.
     line.text = "BTUNG"
     assert _agreement(blank, line, "BITUNG", "BITUNG", "BTUNG") is None
