@@ -10,10 +10,11 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When, Window
+from django.db.transaction import TransactionManagementError
 from django.http import Http404
 
-from kyc.models import TERMINAL_STATUSES, Document, Profile, User
+from kyc.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Applicant, Document, Profile, User
 
 
 def get_profile(*, user: User) -> Profile:
@@ -31,11 +32,15 @@ class CompiledRead:
     Django compiles a queryset to SQL every time it is evaluated, and for the hot reads
     that costs more than running them. `build` makes the queryset (a `values_list`) from
     one keyword UUID per parameter; it is compiled once with a fresh UUID for each, and
-    those UUIDs' places among the SQL's parameters are where a request's values go. The
+    those UUIDs' places among the SQL's parameters are where a request's values go (a
+    text column's parameter, such as a hash, takes the UUID's text form there). The
     rows come back through the thread's own connection (so debug cursors, execute
     wrappers and health checks apply) and through the same converters Django would use
     (the fields' own `from_db_value`: JSON, decryption). `suffix` (with its parameters
     given at run time) is appended to the SQL: LIMIT/OFFSET, which Django would inline.
+    `for_no_key_update` locks the rows as `select_for_update(no_key=True)` would (where
+    the database has row locks; inside a transaction only): appended by hand, since
+    Django compiles a locking queryset only inside a transaction, and the check has none.
 
     Every read is also compiled by a system check (`kyc.checks`), so one that cannot be
     compiled fails `manage.py check`, `migrate` and a server's start, not its first request.
@@ -44,8 +49,16 @@ class CompiledRead:
     # Every read of the process (weakly: one a test makes goes with it), for the check.
     _every: ClassVar["weakref.WeakSet[CompiledRead]"] = weakref.WeakSet()
 
-    def __init__(self, build: Callable[..., QuerySet], *names: str, suffix: str = "", name: str = "") -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *names: str,
+        suffix: str = "",
+        name: str = "",
+        for_no_key_update: bool = False,
+    ) -> None:
         self._build, self._names, self._suffix = build, names, suffix
+        self._locks_rows = for_no_key_update
         code = getattr(build, "__code__", None)
         self.name = name or f"{build.__module__}, line {code.co_firstlineno if code else '?'}"
         self._lock = threading.Lock()
@@ -66,6 +79,8 @@ class CompiledRead:
             slot.form(values[slot.name]) if isinstance(slot, _Slot) else slot for slot in compiled.slots
         ]
         connection = connections[compiled.alias]
+        if self._locks_rows and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, [*params, *suffix_params])
             rows = cursor.fetchall()
@@ -99,9 +114,12 @@ class CompiledRead:
             raise ImproperlyConfigured(f"{self._names} are not all parameters of {sql}")
         selected = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(selected)
+        lock = ""
+        if self._locks_rows and compiler.connection.features.has_select_for_update:
+            lock = " " + compiler.connection.ops.for_update_sql(no_key=True)
         return _Compiled(
             alias=alias,
-            sql=sql + self._suffix,
+            sql=sql + self._suffix + lock,
             slots=slots,
             converters=[(pos, convs, expression) for pos, (convs, expression) in converters.items()],
         )
@@ -118,7 +136,7 @@ class _Compiled:
 @dataclass(frozen=True, slots=True)
 class _Slot:
     name: str  # the keyword value that goes in this parameter's place
-    form: Callable[[uuid.UUID], Any]  # as the backend takes it
+    form: Callable[[Any], Any]  # as the backend takes it
 
 
 def _same(value: uuid.UUID) -> uuid.UUID:
@@ -129,7 +147,11 @@ def _hex(value: uuid.UUID) -> str:
     return value.hex
 
 
-_UUID_FORMS: tuple[Callable[[uuid.UUID], Any], ...] = (_same, _hex)
+def _text(value: object) -> str:  # a text column's parameter (Django's CharField gives str())
+    return str(value)
+
+
+_UUID_FORMS: tuple[Callable[[Any], Any], ...] = (_same, _hex, _text)
 
 
 # What a client sees of a document (kyc.api.document_payload), and its reading's fields.
@@ -289,3 +311,68 @@ def get_document_status_for_user(*, user: User, document_id: uuid.UUID | str) ->
     found_id, status, score, reasons = rows[0][:4]
     timeline = [dict(zip(TIMELINE_FIELDS, row[5:], strict=True)) for row in rows if row[4] is not None]
     return DocumentStatus(found_id, status, score, reasons, timeline)
+
+
+# --- an upload's reads (kyc.services.documents.submit_document) --------------------------
+_DOCUMENT_FIELDS = tuple(field.attname for field in Document._meta.concrete_fields)
+_ACTIVE = sorted(ACTIVE_STATUSES)
+# The newest active document of the owner with the same bytes; with an Idempotency-Key,
+# the document with that key before it.
+_REPEATED = CompiledRead(
+    lambda owner, sha256: (
+        Document.objects.filter(owner_id=owner, sha256=sha256, status__in=_ACTIVE)
+        .order_by("-created_at")
+        .values_list(*_DOCUMENT_FIELDS)[:1]
+    ),
+    "owner",
+    "sha256",
+    name="kyc.selectors._REPEATED (the document an upload repeats)",
+)
+_REPEATED_OR_KEYED = CompiledRead(
+    lambda owner, sha256, key: (
+        Document.objects.filter(Q(sha256=sha256, status__in=_ACTIVE) | Q(idempotency_key=key), owner_id=owner)
+        .order_by(Case(When(idempotency_key=key, then=Value(0)), default=Value(1)), "-created_at")
+        .values_list(*_DOCUMENT_FIELDS)[:1]
+    ),
+    "owner",
+    "sha256",
+    "key",
+    name="kyc.selectors._REPEATED_OR_KEYED (the document an upload with an Idempotency-Key repeats)",
+)
+
+
+def find_repeated_upload(*, owner_id: uuid.UUID, sha256: str, idempotency_key: str | None) -> Document | None:
+    """The owner's document an upload repeats, in one query: the one with its
+    Idempotency-Key (if given), else the newest active one with the same bytes."""
+    if idempotency_key:
+        rows = _REPEATED_OR_KEYED.rows(owner=owner_id, sha256=sha256, key=idempotency_key)
+    else:
+        rows = _REPEATED.rows(owner=owner_id, sha256=sha256)
+    return Document.from_db(DEFAULT_DB_ALIAS, list(_DOCUMENT_FIELDS), rows[0]) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Uploader:
+    erased_at: dt.datetime | None
+    is_active: bool
+    is_applicant: bool  # an integrator's applicant (kyc.integrations): fixed when the account is made
+
+
+_UPLOADER = CompiledRead(
+    lambda user: User.objects.filter(pk=user).values_list(
+        "erased_at", "is_active", Exists(Applicant.objects.filter(user_id=OuterRef("pk")))
+    ),
+    "user",
+    name="kyc.selectors._UPLOADER (the uploading account, its row locked)",
+    for_no_key_update=True,
+)
+
+
+def lock_uploader(*, user_id: uuid.UUID) -> Uploader:
+    """The uploading account's row, locked until commit (`FOR NO KEY UPDATE`: an erasure
+    holding it finishes first and is seen here), and whether it is an applicant's, in one
+    query. Inside a transaction only, as `select_for_update`."""
+    rows = _UPLOADER.rows(user=user_id)
+    if not rows:
+        raise User.DoesNotExist("User matching query does not exist.")
+    return Uploader(*rows[0])

@@ -31,8 +31,15 @@ def new_message_id() -> str:
     return f"msg_{secrets.token_hex(16)}"
 
 
-def record_document_event(*, document: Document) -> list[WebhookDelivery]:
-    """The outbox rows for the status `document` just moved to (none for a JWT user's)."""
+def record_document_event(
+    *, document: Document, owner_is_applicant: bool | None = None
+) -> list[WebhookDelivery]:
+    """The outbox rows for the status `document` just moved to (none for a JWT user's).
+
+    `owner_is_applicant=False` (the caller read it: an account is an applicant's from its
+    creation, or never) spares the look-up of an `Applicant` row there is none of."""
+    if owner_is_applicant is False:
+        return []
     event_type = _DOCUMENT_EVENTS.get(document.status)
     applicant = Applicant.objects.select_for_update().filter(user_id=document.owner_id).first()
     if applicant is None:

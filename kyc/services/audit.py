@@ -7,6 +7,7 @@ document's own when none is bound). `kyc.DocumentTransition` and
 `reviews.ReviewEvent` share those columns.
 """
 
+import copy
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -44,9 +45,16 @@ def write_audit_row(
 
 
 def record_transition(
-    document: Document, from_status: str, *, actor_kind: str, actor_id: str = "", reason: str = ""
+    document: Document,
+    from_status: str,
+    *,
+    actor_kind: str,
+    actor_id: str = "",
+    reason: str = "",
+    owner_is_applicant: bool | None = None,
 ) -> DocumentTransition:
-    """The audit row of one status change, and its log line once the change commits."""
+    """The audit row of one status change, and its log line once the change commits.
+    `owner_is_applicant`: as `record_document_event` takes it (None: not known here)."""
     transition = write_audit_row(
         DocumentTransition,
         about=document,
@@ -67,7 +75,7 @@ def record_transition(
     }
     transaction.on_commit(lambda: log.info("document_status_changed", **line))
     # An API-key applicant's document: its webhook events go to the outbox, in this transaction.
-    record_document_event(document=document)
+    record_document_event(document=document, owner_is_applicant=owner_is_applicant)
     return transition
 
 
@@ -78,13 +86,42 @@ def apply_transition(
     reason: str,
     actor_kind: str = ActorKind.SYSTEM,
     actor_id: str = "",
+    owner_is_applicant: bool | None = None,
 ) -> None:
-    """One transition on a document the caller has locked, saved and audited."""
-    before = document.status
+    """One transition on a document the caller has locked, saved and audited.
+
+    Only the fields the transition changed are written (with the status and
+    `updated_at`), under django-fsm's guard: the UPDATE matches the row only in the
+    status the document was read in (`ConcurrentTransition` otherwise), so a document
+    held as this process last wrote it needs no lock read first (an upload's start)."""
+    before_status = document.status
+    before = _field_values(document)
     transition(document)
-    # A full save under the row lock: the transition decides which fields change.
-    document.save()
-    record_transition(document, before, actor_kind=actor_kind, actor_id=actor_id, reason=reason)
+    changed = [name for name, value in before.items() if getattr(document, name) != value]
+    document.save(update_fields=[*_ALWAYS_SAVED, *changed])
+    record_transition(
+        document,
+        before_status,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        reason=reason,
+        owner_is_applicant=owner_is_applicant,
+    )
+
+
+_ALWAYS_SAVED = ("status", "updated_at")
+_COMPARED = tuple(
+    field.attname
+    for field in Document._meta.concrete_fields
+    if not field.primary_key and field.attname not in _ALWAYS_SAVED
+)
+
+
+def _field_values(document: Document) -> dict[str, object]:
+    """The fields a transition may change, as they are now (a JSON value copied: a
+    transition that changed it in place must still be seen to have changed it)."""
+    values = {name: getattr(document, name) for name in _COMPARED}
+    return {name: copy.deepcopy(v) if isinstance(v, list | dict) else v for name, v in values.items()}
 
 
 def lock_document(document_id: uuid.UUID | str) -> Document:

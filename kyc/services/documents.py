@@ -1,5 +1,6 @@
 """Documents: upload, sending to OCR, and OCR giving up."""
 
+import copy
 import uuid
 
 import structlog
@@ -8,13 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+from django_fsm import ConcurrentTransition
 
 from filot.correlation import current_correlation_id
 from filot.deferred import after_response
 from filot.errors import Conflict, PayloadTooLarge
-from kyc.models import ACTIVE_STATUSES, ActorKind, Applicant, Document, Status, User
+from kyc import selectors
+from kyc.models import ACTIVE_STATUSES, ActorKind, Document, Status, User
 from kyc.services.audit import apply_transition, lock_document, record_transition, transition_document
 from kyc.validators import NormalizedImage, Upload, validate_and_normalize
 
@@ -22,18 +24,9 @@ log = structlog.get_logger(__name__)
 
 
 def _existing_document(*, user: User, sha256: str, idempotency_key: str | None) -> Document | None:
-    """The document this upload repeats, in one query: the one with its Idempotency-Key
-    (which must be for the same bytes), else the newest active one with the same bytes."""
-    documents = Document.objects.filter(owner=user)
-    same_bytes = Q(sha256=sha256, status__in=ACTIVE_STATUSES)
-    if not idempotency_key:
-        return documents.filter(same_bytes).order_by("-created_at").first()
-    keyed_first = Case(When(idempotency_key=idempotency_key, then=Value(0)), default=Value(1))
-    found = (
-        documents.filter(same_bytes | Q(idempotency_key=idempotency_key))
-        .order_by(keyed_first, "-created_at")
-        .first()
-    )
+    """The document this upload repeats (`selectors.find_repeated_upload`); its
+    Idempotency-Key must have been for the same bytes."""
+    found = selectors.find_repeated_upload(owner_id=user.pk, sha256=sha256, idempotency_key=idempotency_key)
     if found is not None and found.idempotency_key == idempotency_key and found.sha256 != sha256:
         raise Conflict("This Idempotency-Key was used for a different file.")
     return found
@@ -67,13 +60,13 @@ def _consented_notice(consent: bool, notice_version: str | None) -> str:
     return current
 
 
-def _check_may_upload(account: User) -> None:
+def _check_may_upload(account: selectors.Uploader) -> None:
     """An erased account uploads nothing; neither does a deactivated person. An
     integrator's applicant is an account that never signs in (inactive by design): its
     uploads come through the client's API key."""
     if account.erased_at is not None:
         raise PermissionDenied("This account's personal data was erased.")
-    if not account.is_active and not Applicant.objects.filter(user=account).exists():
+    if not account.is_active and not account.is_applicant:
         raise PermissionDenied("This account is deactivated.")
 
 
@@ -101,7 +94,8 @@ def submit_document(
     try:
         with transaction.atomic():
             # The account's row: an erasure holding it finishes first, and is seen here.
-            _check_may_upload(User.objects.select_for_update(no_key=True).get(pk=user.pk))
+            account = selectors.lock_uploader(user_id=user.pk)
+            _check_may_upload(account)
             document = Document.objects.create(
                 id=document_id,
                 owner=user,
@@ -117,14 +111,23 @@ def submit_document(
                 consent_notice_version=consented_notice,
                 consented_at=timezone.now(),
             )
+            applicant = account.is_applicant
             record_transition(
-                document, "", actor_kind=ActorKind.USER, actor_id=str(user.id), reason="uploaded"
+                document,
+                "",
+                actor_kind=ActorKind.USER,
+                actor_id=str(user.id),
+                reason="uploaded",
+                owner_is_applicant=applicant,
             )
             # After the response: the upload's own I/O is the stored image and these rows.
             # robust: the upload is committed; a failure to start it must not undo the
             # response or delete its image (the reaper starts documents left `uploaded`).
+            # Started from a copy of the row as committed: what this returns stays `uploaded`.
+            committed = copy.copy(document)
             transaction.on_commit(
-                lambda: after_response(lambda: start_kyc_workflow(document_id=document_id)), robust=True
+                lambda: after_response(lambda: _start_upload(committed, owner_is_applicant=applicant)),
+                robust=True,
             )
     except IntegrityError:
         # A concurrent retry with the same Idempotency-Key won the race: answer with its document.
@@ -165,6 +168,25 @@ def start_kyc_workflow(
         raise _active_twin_conflict(document_id) from error
     transaction.on_commit(lambda: dispatch_ocr(document), robust=True)
     return document
+
+
+def _start_upload(document: Document, *, owner_is_applicant: bool) -> None:
+    """`start_kyc_workflow` of a document this process has just uploaded, from the row in
+    hand: its UPDATE matches only while the row is still `uploaded` (and locks it), so no
+    lock read is needed; if the reaper or a client's `evaluate` started it first, that
+    start stands and this one changes nothing."""
+    try:
+        with transaction.atomic():
+            apply_transition(
+                document,
+                lambda doc: doc.start_processing(),
+                reason="sent to OCR",
+                owner_is_applicant=owner_is_applicant,
+            )
+    except ConcurrentTransition:
+        log.info("upload_started_elsewhere", document_id=str(document.id))
+        return
+    transaction.on_commit(lambda: dispatch_ocr(document), robust=True)
 
 
 ACTIVE_IMAGE_CONSTRAINT = "kyc_document_one_active_per_image"

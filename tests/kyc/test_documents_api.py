@@ -238,6 +238,30 @@ def test_a_compiled_read_runs_each_callers_values_in_their_places(alice, bob):
         unused.rows(owner=alice.id, other=bob.id)
 
 
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as a request's code runs
+def test_a_compiled_read_takes_text_values_and_locks_rows_only_inside_a_transaction(alice, bob):
+    from django.db import connection, transaction
+    from django.db.transaction import TransactionManagementError
+    from django.test.utils import CaptureQueriesContext
+
+    from kyc.selectors import CompiledRead
+    from tests.factories import document_row
+
+    mine, theirs = document_row(alice), document_row(bob)
+    by_hash = CompiledRead(
+        lambda owner, sha256: Document.objects.filter(owner_id=owner, sha256=sha256).values_list("id"),
+        "owner",
+        "sha256",
+        for_no_key_update=True,
+    )
+    with pytest.raises(TransactionManagementError):
+        by_hash.rows(owner=alice.id, sha256=mine.sha256)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        assert by_hash.rows(owner=alice.id, sha256=mine.sha256) == [(mine.id,)]
+        assert by_hash.rows(owner=alice.id, sha256=theirs.sha256) == []  # another's: nothing
+    assert captured.captured_queries[-1]["sql"].endswith("FOR NO KEY UPDATE")
+
+
 def test_detail_and_status_of_a_malformed_or_unknown_id_answer_404(alice_api, alice):
     from tests.factories import document_row
 

@@ -238,6 +238,13 @@ def test_a_reviewer_asks_for_a_retake_the_applicant_is_action_required_and_a_new
     )
     assert response.status_code == 201, response.content
     assert client.get(f"/api/v1/applicants/{created['id']}").json()["status"] == "pending"
+    # The upload's own audited transition told the client (an applicant's account: its row looked up).
+    last_event = WebhookDelivery.objects.order_by("created_at").last()
+    assert (last_event.event_type, last_event.payload["data"]["status"]) == (
+        "applicant.status_changed",
+        "pending",
+    )
+    assert last_event.payload["data"]["previous_status"] == "action_required"
 
 
 def test_a_retake_cannot_be_asked_of_a_decided_document_and_the_409_says_why_in_plain_words(alice, alice_api):
