@@ -134,6 +134,11 @@ def test_where_tesseract_and_the_second_reader_differ_any_two_recognizers_agreei
     line.text = "EK0 WIBOW"
     assert _agreement(blank, line, "EKO WIBOWO", "EKD WIBOWO", "EKOWIBOWO") == "EKO WIBOWO"
     assert _agreement(blank, line, "EKO WIBOWO", "EKD WIBOWO", "EKOWIBOW0") is None
+    # The same letters spaced apart otherwise by Tesseract and the second reader: the spacing
+    # is disputed, and only the second reader's other look siding with Tesseract settles it.
+    line.text = "HALMAHERA TENGAH"
+    assert _agreement(blank, line, "HALMAHERATENGAH", "HALMAHERATENGAH", "HALMAHERATENGAH") is None
+    assert _agreement(blank, line, "HALMAHERATENGAH", "HALMAHERA TENGAH", "HALMAHERATENGAH") == line.text
     # Two against two is a tie: the second reader on both crops against Tesseract and the third.
     line.text = "BTUNG"
     assert _agreement(blank, line, "BITUNG", "BITUNG", "BTUNG") is None
