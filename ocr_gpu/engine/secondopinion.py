@@ -19,7 +19,13 @@ from ocr_gpu.engine.layout import Line
 from ocr_gpu.engine.lexicon import entry_of
 from ocr_gpu.engine.linecrops import crop_line
 from ocr_gpu.engine.recognize import line_reader
-from ocr_gpu.engine.vocabularies import GENDERS, MARITAL, RELIGIONS
+from ocr_gpu.engine.vocabularies import (
+    GENDERS,
+    MARITAL,
+    OCCUPATION_ABBREVIATIONS,
+    OCCUPATIONS,
+    RELIGIONS,
+)
 
 UNSURE = 0.8  # Tesseract confidence below which a key field's line gets a second opinion
 # Free text and the birth place have no check of their own: Tesseract's misreadings of soft
@@ -38,6 +44,7 @@ _KEY_FIELDS = {
     "religion": (("religion",), ()),
     "marital_status": (("marital_status",), ()),
     "nationality": (("nationality",), ()),
+    "occupation": (("occupation",), ()),
     "valid_until": (("valid_until",), ()),
     "registered": (("registered_date",), ()),
 }
@@ -70,7 +77,17 @@ def _values(parsed: Parsed, key: str) -> tuple[str, ...] | None:
     if any(check["code"] in flaws for check in parsed.checks):
         return None
     values = tuple(value for name in wanted if (value := parsed.fields.get(name)))
+    if key in _OPEN_LISTS and not set(values) <= _OPEN_LISTS[key]:
+        return None  # kept as printed, off the list: free text, which no single reading passes
     return values if len(values) == len(wanted) else None
+
+
+# Lists a card may print a value off (occupations): only a listed value passes the check.
+_OPEN_LISTS = {
+    "occupation": frozenset(
+        (*OCCUPATIONS, *(f"{name} ({short})" for name, short in OCCUPATION_ABBREVIATIONS.items()))
+    )
+}
 
 
 # Print runs 0.4-0.85 line heights a character (narrow and wide fonts, I and M alike); a reading

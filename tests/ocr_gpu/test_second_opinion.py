@@ -334,3 +334,36 @@ def test_the_onnx_readers_read_the_line_as_photographed(monkeypatch: pytest.Monk
     assert np.array_equal(first, gray[top : top + first.shape[0], left : left + first.shape[1]])
     assert first.shape[1] >= value.x1 - value.x0 + 0.5 * value.height  # room for a thin last letter
     assert after.fields["district"] == "PURWODADI"
+
+
+def _occupation_after_second_opinion(printed: str, first: str, confidence: float):
+    """The occupation line printing `printed`, read by Tesseract as `first`, before and after."""
+    pytest.importorskip("rapidocr", reason="the carrier of PP-OCRv6 rec")
+    from ocr_gpu.engine.secondopinion import second_opinion
+
+    image = Image.new("L", (1000, 630), 225)
+    draw, font = ImageDraw.Draw(image), _font(font_pairs()[0][0], 22)
+    draw.text((30, 300), "Pekerjaan", font=font, fill=35)
+    draw.text((240, 300), f": {printed}", font=font, fill=35)
+    x0, y0, x1, y1 = draw.textbbox((240, 300), f": {printed}", font=font)
+    value = Line(first, confidence, x0 - 3, y0 - 4, x1 + 3, y1 + 4)
+    rows = group_rows([Line("Pekerjaan", 0.95, 30, value.y0, 150, value.y1), value])
+    before = parse_ktp(rows)
+    after, _ = second_opinion(parse_ktp(rows), np.asarray(image), lambda: parse_ktp(rows), EngineConfig())
+    return before, after
+
+
+@pytest.mark.slow
+def test_an_unsure_occupation_line_gets_a_second_opinion() -> None:
+    before, after = _occupation_after_second_opinion("WIRASWASTA", "VTBASWASTA", 0.0)
+    assert "occupation" not in before.fields
+    assert after.fields["occupation"] == "WIRASWASTA"
+
+
+@pytest.mark.slow
+def test_an_occupation_off_the_list_is_not_taken_from_the_second_reader_alone() -> None:
+    # A card may print an occupation the list lacks: kept as printed only when read surely,
+    # it is free text, and one unsure reading of it is no value.
+    before, after = _occupation_after_second_opinion("JURU MASAK KAPAL", "JUKU MASAK KAPAI", 0.5)
+    assert "occupation" not in before.fields
+    assert "occupation" not in after.fields
