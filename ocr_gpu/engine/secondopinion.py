@@ -294,7 +294,9 @@ def _weigh_birth(
     gave none, or (neither giving a date) a place where the first gave none. Two dates that
     differ give the one the NIK encodes when exactly one does (the date's own check, as a
     vocabulary is a word's), else no date; two places that differ give no place, whatever
-    the dates. The line keeps the reading taken, so a later re-parse reads it again.
+    the dates, and a place only the second reading gives is taken only when it is as sure as
+    free text read alone must be (UNSURE_TEXT). The line keeps the reading taken, so a later
+    re-parse reads it again.
     """
     first = line.text, line.confidence
     line.text, line.confidence = text, confidence
@@ -313,7 +315,9 @@ def _weigh_birth(
             disputed.add("birth_date")
     if not date and not date_2:
         take_second = bool(place_2) and not place
-    if place and place_2 and place != place_2:
+    if place_2 and place != place_2 and (place or confidence < UNSURE_TEXT):
+        # Two places, or one from the second reader alone that it is unsure of: the place is
+        # free text, which one unsure reading does not give (PALANGKA AAIA at 0.91).
         disputed.add("birth_place")
     if take_second:
         line.text, line.confidence = text, confidence

@@ -192,15 +192,16 @@ def test_an_unsure_registration_date_misread_as_another_valid_date_is_not_passed
 _NIK = "5205321301642789"
 
 
-def _birth_weighed(first: str, second: str):
-    """A KTP's NIK and birth line read by Tesseract as `first`, weighed against `second`."""
+def _birth_weighed(first: str, second: str, sure: float = 0.95):
+    """A KTP's NIK and birth line read by Tesseract as `first`, weighed against `second`
+    (read `sure` sure)."""
     from ocr_gpu.engine.secondopinion import _weigh_birth, settle_disputes
 
     cells = [("NIK", 30, 100), (f": {_NIK}", 240, 100), ("Tempat/Tgl Lahir", 30, 132), (first, 240, 132)]
     lines = [Line(text, 0.7, x, y, x + 12 * len(text), y + 24) for text, x, y in cells]
     rows = group_rows(lines)
     line = parse_ktp(rows).lines_of["birth"][0]
-    weighed, disputed = _weigh_birth(parse_ktp(rows), line, second, 0.95, lambda: parse_ktp(rows))
+    weighed, disputed = _weigh_birth(parse_ktp(rows), line, second, sure, lambda: parse_ktp(rows))
     # What a later re-parse reads (the line keeps the reading taken), then the disputes settled.
     return settle_disputes(parse_ktp(rows), disputed), weighed
 
@@ -210,6 +211,16 @@ def test_a_birth_date_both_readers_read_is_taken_though_they_read_the_place_diff
     assert parsed.fields["birth_date"] == "1964-01-13"
     assert "birth_place" not in parsed.fields
     assert "birth_place_readers_disagree" in {check["code"] for check in parsed.checks}
+
+
+def test_a_birth_place_only_the_unsure_second_reader_gives_is_not_taken() -> None:
+    # Tesseract read nothing of the line; the second reader reads a place and a date.
+    parsed, _ = _birth_weighed(": ~ -", "PALANGKA AAIA, 13-01-1964", sure=0.91)
+    assert parsed.fields["birth_date"] == "1964-01-13"  # the NIK's own date: the date's check
+    assert "birth_place" not in parsed.fields
+    assert "birth_place_readers_disagree" in {check["code"] for check in parsed.checks}
+    sure, _ = _birth_weighed(": ~ -", "PALANGKA RAYA, 13-01-1964", sure=0.97)
+    assert sure.fields["birth_place"] == "PALANGKA RAYA"
 
 
 def test_of_two_birth_dates_read_the_one_the_nik_encodes_is_taken() -> None:
