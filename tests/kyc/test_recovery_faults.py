@@ -126,7 +126,9 @@ def test_a_killed_worker_process_and_a_killed_worker_parent_lose_nothing(stack):
     del recovered
 
     # kill -9 of the parent: its processes must not live on holding messages.
-    more = [stack.upload(applicant, photo) for photo in card_photos(8 if PRODUCTION else 4, seed=7171)]
+    # More cards than the replacement reads at once (2 processes x 2 threads): four read
+    # together settle together, and all could be decided before the kill.
+    more = [stack.upload(applicant, photo) for photo in card_photos(8 if PRODUCTION else 6, seed=7171)]
     wait_until(lambda: len(children(replacement.pid)) == 2, timeout=60)
     orphans = children(replacement.pid)
     wait_until(lambda: settled(more) >= 1, timeout=120)
