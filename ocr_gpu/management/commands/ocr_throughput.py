@@ -7,6 +7,7 @@ ready, then pull generated cards from one shared queue until it is empty, like
 and the mean time of each engine stage per card.
 """
 
+import dataclasses
 import multiprocessing
 import queue
 import time
@@ -21,7 +22,7 @@ from ocr_gpu.config import engine_config
 # The engine and the card generator, one import line each.
 from ocr_gpu.engine import EngineConfig, read_card, warm_up
 
-STAGES = ("decode", "locate", "detect", "recognize", "parse", "total")
+STAGES = ("decode", "locate", "detect", "recognize", "parse", "verify", "total")
 _DONE = None
 
 
@@ -77,13 +78,14 @@ class Command(BaseCommand):
         header = f"{'provider':<8} {'N':>2} {'cards/s':>8} {'per proc':>8}" + "".join(
             f" {stage + ' ms':>12}" for stage in STAGES
         )
-        self.stdout.write(f"\nOCR throughput: one shared queue of {len(cards)} cards; mean ms per card")
+        self.stdout.write(
+            f"\nOCR throughput: one shared queue of {len(cards)} cards; mean ms per card; second opinion "
+            + ("on" if base.second_opinion else "off (OCR_SECOND_OPINION)")
+        )
         self.stdout.write(header)
         for provider in providers:
-            config = EngineConfig(
-                gpu_enabled=provider == "cuda", autofallback=False, model_path=base.model_path,
-                threads=base.threads, detect_long_side=base.detect_long_side,
-            )  # fmt: skip
+            # The workers' own configuration (the second opinion included), on this provider.
+            config = dataclasses.replace(base, gpu_enabled=provider == "cuda", autofallback=False)
             used = None
             for count in counts:
                 measured = self._measure(config, count, cards)
