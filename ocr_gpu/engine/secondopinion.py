@@ -231,8 +231,10 @@ def _agreement(gray: np.ndarray, line: Line, second: str, again: str, third: str
         return None
     if _same_text(again, first) or _same_text(third, first):
         return first
-    if _same_text(third, second) or _same_text(third, again):
-        return third
+    if _same_text(third, second):
+        return second  # its spacing: PP-OCRv4 rec runs the words of Latin print together
+    if _same_text(third, again):
+        return again
     if _tokens(second) and "".join(_tokens(third)) == "".join(_tokens(second)):
         return second  # PP-OCRv4 rec drops spaces in Latin print (EKOWIBOWO): the second's are kept
     return second if _tesseract_agrees(gray, line, second) else None

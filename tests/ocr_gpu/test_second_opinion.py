@@ -129,6 +129,12 @@ def test_where_tesseract_and_the_second_reader_differ_any_two_recognizers_agreei
     assert _agreement(blank, line, "SIDORFJO", "SIDOREJO", "SIDOREJO") == "SIDOREJO"
     # No two agree: nothing is taken.
     assert _agreement(blank, line, "SIDOREJO", "SIDORFJO", "SLDOREJO") is None
+    # The third recognizer agreeing with the second reader: the second's reading, with its
+    # spacing (PP-OCRv4 rec runs `GG. CEMPAKA NO. 102` together as `GG.CEMPAKA NO.102`).
+    line.text = "1 GG. CEMPAKA NO, 102"
+    both = ": GG. CEMPAKA NO. 102"
+    assert _agreement(blank, line, both, both, ":GG.CEMPAKA NO.102") == both
+    assert _agreement(blank, line, "GG. CEMPAKA N0. 102", both, ":GG.CEMPAKA NO.102") == both
     # PP-OCRv4 rec drops the spaces of Latin print: its letters agreeing with the second
     # reader's are agreement, and the second reader's spaces are kept.
     line.text = "EK0 WIBOW"
