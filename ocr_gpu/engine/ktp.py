@@ -17,6 +17,7 @@ from ocr_gpu.engine.vocabularies import (
     MARITAL,
     OCCUPATION_ABBREVIATIONS,
     OCCUPATIONS,
+    PRINTED_OCCUPATIONS,
     RELIGIONS,
 )
 
@@ -231,10 +232,7 @@ _fits = value_fits(
         "religion": RELIGIONS,
         "marital_status": MARITAL,
         "nationality": ("WNI", "WNA"),
-        "occupation": (
-            *OCCUPATIONS,
-            *(f"{name} ({short})" for name, short in OCCUPATION_ABBREVIATIONS.items()),
-        ),
+        "occupation": PRINTED_OCCUPATIONS,
     }
 )
 

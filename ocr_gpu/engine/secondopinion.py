@@ -19,13 +19,7 @@ from ocr_gpu.engine.layout import Line
 from ocr_gpu.engine.lexicon import entry_of
 from ocr_gpu.engine.linecrops import crop_line
 from ocr_gpu.engine.recognize import line_reader
-from ocr_gpu.engine.vocabularies import (
-    GENDERS,
-    MARITAL,
-    OCCUPATION_ABBREVIATIONS,
-    OCCUPATIONS,
-    RELIGIONS,
-)
+from ocr_gpu.engine.vocabularies import GENDERS, MARITAL, PRINTED_OCCUPATIONS, RELIGIONS
 
 UNSURE = 0.8  # Tesseract confidence below which a key field's line gets a second opinion
 # Free text and the birth place have no check of their own: Tesseract's misreadings of soft
@@ -83,11 +77,7 @@ def _values(parsed: Parsed, key: str) -> tuple[str, ...] | None:
 
 
 # Lists a card may print a value off (occupations): only a listed value passes the check.
-_OPEN_LISTS = {
-    "occupation": frozenset(
-        (*OCCUPATIONS, *(f"{name} ({short})" for name, short in OCCUPATION_ABBREVIATIONS.items()))
-    )
-}
+_OPEN_LISTS = {"occupation": frozenset(PRINTED_OCCUPATIONS)}
 
 
 # Print runs 0.4-0.85 line heights a character (narrow and wide fonts, I and M alike); a reading

@@ -34,3 +34,8 @@ OCCUPATION_ABBREVIATIONS = {
     "TENTARA NASIONAL INDONESIA": "TNI",
     "KEPOLISIAN RI": "POLRI",
 }
+# Every occupation as a card may print it: the name alone, or with SIAK's abbreviation.
+PRINTED_OCCUPATIONS = (
+    *OCCUPATIONS,
+    *(f"{name} ({short})" for name, short in OCCUPATION_ABBREVIATIONS.items()),
+)
